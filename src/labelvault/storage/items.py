@@ -1,0 +1,127 @@
+"""Items: bulk insert for imports, paging for managers, streaming for exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+
+from labelvault.storage.tables import assignments, items, users
+
+
+def allocate_item_ids(conn: Connection, n: int) -> list[int]:
+    """Reserve n item ids before insert, so ciphertexts can be bound to their row id.
+
+    SQLite: the caller holds the write lock (BEGIN IMMEDIATE), so max(id) is stable.
+    PostgreSQL: ids come from the items_id_seq sequence, safe across processes.
+    """
+    if n <= 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(
+            text("SELECT nextval('items_id_seq') FROM generate_series(1, :n)"), {"n": n}
+        )
+        return [int(r[0]) for r in rows]
+    start = conn.execute(select(func.coalesce(func.max(items.c.id), 0))).scalar_one()
+    return list(range(int(start) + 1, int(start) + 1 + n))
+
+
+def insert_items(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows with keys id, org_id, project_id, external_id, payload, created_at."""
+    if rows:
+        conn.execute(insert(items), rows)
+
+
+def existing_external_ids(
+    conn: Connection, project_id: int, external_ids: Sequence[str]
+) -> dict[str, int]:
+    """external_id -> item id for those already in the project."""
+    if not external_ids:
+        return {}
+    stmt = select(items.c.external_id, items.c.id).where(
+        items.c.project_id == project_id,
+        items.c.external_id.in_(bindparam("ids", expanding=True)),
+    )
+    return {e: int(i) for e, i in conn.execute(stmt, {"ids": list(external_ids)})}
+
+
+def update_payloads(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows with keys b_id and b_payload."""
+    if rows:
+        conn.execute(
+            update(items)
+            .where(items.c.id == bindparam("b_id"))
+            .values(payload=bindparam("b_payload")),
+            rows,
+        )
+
+
+def list_items(
+    conn: Connection, org_id: int, project_id: int, *, after: int, limit: int
+) -> list[dict[str, Any]]:
+    stmt = (
+        select(items.c.id, items.c.external_id, items.c.payload, items.c.created_at)
+        .where(items.c.org_id == org_id, items.c.project_id == project_id, items.c.id > after)
+        .order_by(items.c.id)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def get_item(conn: Connection, org_id: int, project_id: int, item_id: int) -> dict[str, Any] | None:
+    stmt = select(items.c.id, items.c.external_id, items.c.payload, items.c.created_at).where(
+        items.c.org_id == org_id, items.c.project_id == project_id, items.c.id == item_id
+    )
+    row = conn.execute(stmt).mappings().first()
+    return dict(row) if row else None
+
+
+def annotations_for_items(
+    conn: Connection, project_id: int, item_ids: Sequence[int]
+) -> list[dict[str, Any]]:
+    """Finished assignments (submitted or skipped) of the given items, oldest first."""
+    if not item_ids:
+        return []
+    stmt = (
+        select(
+            assignments.c.id,
+            assignments.c.item_id,
+            assignments.c.annotator_id,
+            users.c.email.label("annotator"),
+            assignments.c.status,
+            assignments.c.submitted_at,
+            assignments.c.schema_version,
+            assignments.c.answer,
+            assignments.c.skip_reason,
+        )
+        .join(users, users.c.id == assignments.c.annotator_id)
+        .where(
+            assignments.c.project_id == project_id,
+            assignments.c.item_id.in_(bindparam("ids", expanding=True)),
+            assignments.c.status.in_(("submitted", "skipped")),
+        )
+        .order_by(assignments.c.item_id, assignments.c.id)
+    )
+    return [dict(r) for r in conn.execute(stmt, {"ids": list(item_ids)}).mappings()]
+
+
+def iter_items_with_annotations(
+    conn: Connection, org_id: int, project_id: int, *, page: int = 2000
+) -> Iterator[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Every item of a project with its finished assignments, in id order, page by page.
+
+    Keyset pagination keeps memory flat however large the project is.
+    """
+    after = 0
+    while True:
+        batch = list_items(conn, org_id, project_id, after=after, limit=page)
+        if not batch:
+            return
+        ids = [row["id"] for row in batch]
+        by_item: dict[int, list[dict[str, Any]]] = {}
+        for ann in annotations_for_items(conn, project_id, ids):
+            by_item.setdefault(ann["item_id"], []).append(ann)
+        for row in batch:
+            yield row, by_item.get(row["id"], [])
+        after = ids[-1]
