@@ -169,11 +169,17 @@ def load_key(conn: Connection, project_id: int) -> tuple[str, bytes] | None:
     return (row[0], bytes(row[1])) if row else None
 
 
-def all_keys(conn: Connection) -> list[tuple[int, str, bytes]]:
+def all_keys(conn: Connection) -> list[tuple[int, int, str, bytes]]:
+    """(org_id, project_id, kek_id, wrapped) of every live data key."""
     rows = conn.execute(
-        select(project_keys.c.project_id, project_keys.c.kek_id, project_keys.c.wrapped_dek)
+        select(
+            project_keys.c.org_id,
+            project_keys.c.project_id,
+            project_keys.c.kek_id,
+            project_keys.c.wrapped_dek,
+        )
     )
-    return [(int(p), k, bytes(w)) for p, k, w in rows]
+    return [(int(o), int(p), k, bytes(w)) for o, p, k, w in rows]
 
 
 def replace_key(conn: Connection, project_id: int, kek_id: str, wrapped: bytes) -> None:
@@ -200,7 +206,14 @@ def project_with_role(
 ) -> dict[str, Any] | None:
     """The live project (org-scoped) plus the user's role in it, in one round trip."""
     stmt = (
-        select(projects, project_members.c.role.label("member_role"))
+        select(projects, project_schemas.c.schema_json, project_members.c.role.label("member_role"))
+        .join(
+            project_schemas,
+            and_(
+                project_schemas.c.project_id == projects.c.id,
+                project_schemas.c.version == projects.c.schema_version,
+            ),
+        )
         .outerjoin(
             project_members,
             and_(

@@ -1,0 +1,72 @@
+"""Streaming exports of items with all their answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from labelvault.crypto import aad
+from labelvault.domain.roles import Permission
+from labelvault.formats import FILE_EXTENSIONS, MEDIA_TYPES, check_export_format, iter_export
+from labelvault.services import audit
+from labelvault.services.access import authorize_project
+from labelvault.services.context import Platform, Principal
+from labelvault.storage import items as item_store
+
+
+@dataclass(frozen=True)
+class ExportStream:
+    media_type: str
+    filename: str
+    chunks: Iterator[bytes]
+
+
+def export(platform: Platform, who: Principal, project_id: int, fmt: str) -> ExportStream:
+    """Authorize and audit now; stream later from one consistent read snapshot."""
+    check_export_format(fmt)
+    with platform.db.write() as conn:
+        access = authorize_project(conn, who, project_id, Permission.EXPORT)
+        audit.record_as(conn, who, "project.export", f"project:{project_id}", {"format": fmt})
+        platform.data_key(conn, project_id)
+    records = _records(platform, who.org_id, project_id)
+    filename = f"{access.project['name']}-{project_id}{FILE_EXTENSIONS[fmt]}"
+    return ExportStream(MEDIA_TYPES[fmt], filename, iter_export(records, fmt))
+
+
+def _records(platform: Platform, org_id: int, project_id: int) -> Iterator[dict[str, Any]]:
+    with platform.db.read() as conn:
+        key = platform.data_key(conn, project_id)
+        decrypt = key.decrypt
+        for item, answers in item_store.iter_items_with_annotations(conn, org_id, project_id):
+            annotations = []
+            for a in answers:
+                values = reason = None
+                if a["answer"] is not None:
+                    values = orjson.loads(
+                        decrypt(bytes(a["answer"]), aad(project_id, a["id"], "answer"))
+                    )
+                if a["skip_reason"] is not None:
+                    reason = decrypt(
+                        bytes(a["skip_reason"]), aad(project_id, a["id"], "skip_reason")
+                    ).decode()
+                annotations.append(
+                    {
+                        "annotator": a["annotator"],
+                        "status": a["status"],
+                        "values": values,
+                        "skip_reason": reason,
+                        "submitted_at": a["submitted_at"],
+                        "schema_version": a["schema_version"],
+                    }
+                )
+            yield {
+                "id": item["id"],
+                "external_id": item["external_id"],
+                "data": orjson.loads(
+                    decrypt(bytes(item["payload"]), aad(project_id, item["id"], "payload"))
+                ),
+                "annotations": annotations,
+            }
