@@ -1,0 +1,1 @@
+"""Pure types and rules: label schemas, answer validation, roles. No I/O."""
