@@ -190,14 +190,7 @@ class _BatchWriter:
             store.insert_items(
                 self.conn,
                 [
-                    {
-                        "id": i,
-                        "org_id": self.org_id,
-                        "project_id": self.project_id,
-                        "external_id": ext,
-                        "payload": blob,
-                        "created_at": now,
-                    }
+                    (i, self.org_id, self.project_id, ext, blob, now)
                     for i, (ext, _), blob in zip(ids, fresh, blobs, strict=True)
                 ],
             )

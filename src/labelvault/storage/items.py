@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, text, update
+import orjson
+from sqlalchemy import Connection, bindparam, func, select, text, update
 
 from labelvault.storage.tables import assignments, items, users
 
@@ -27,23 +28,47 @@ def allocate_item_ids(conn: Connection, n: int) -> list[int]:
     return list(range(int(start) + 1, int(start) + 1 + n))
 
 
-def insert_items(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Rows with keys id, org_id, project_id, external_id, payload, created_at."""
-    if rows:
-        conn.execute(insert(items), rows)
+_ITEM_COLUMNS = ("id", "org_id", "project_id", "external_id", "payload", "created_at")
+
+
+def insert_items(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Bulk insert rows given as tuples in _ITEM_COLUMNS order.
+
+    This is the import hot path, so it skips SQLAlchemy's per-row statement machinery:
+    one DB-API executemany on SQLite, COPY on PostgreSQL.
+    """
+    if not rows:
+        return
+    cols = ", ".join(_ITEM_COLUMNS)
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY items ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" * len(_ITEM_COLUMNS))
+    conn.exec_driver_sql(f"INSERT INTO items ({cols}) VALUES ({marks})", list(rows))
 
 
 def existing_external_ids(
     conn: Connection, project_id: int, external_ids: Sequence[str]
 ) -> dict[str, int]:
-    """external_id -> item id for those already in the project."""
+    """external_id -> item id for those already in the project (one bound parameter)."""
     if not external_ids:
         return {}
-    stmt = select(items.c.external_id, items.c.id).where(
-        items.c.project_id == project_id,
-        items.c.external_id.in_(bindparam("ids", expanding=True)),
-    )
-    return {e: int(i) for e, i in conn.execute(stmt, {"ids": list(external_ids)})}
+    if conn.dialect.name == "postgresql":
+        stmt = text(
+            "SELECT external_id, id FROM items WHERE project_id = :p "
+            "AND external_id = ANY(:ids)"
+        )
+        params: dict[str, Any] = {"p": project_id, "ids": list(external_ids)}
+    else:
+        stmt = text(
+            "SELECT external_id, id FROM items WHERE project_id = :p "
+            "AND external_id IN (SELECT value FROM json_each(:ids))"
+        )
+        params = {"p": project_id, "ids": orjson.dumps(list(external_ids)).decode()}
+    return {e: int(i) for e, i in conn.execute(stmt, params)}
 
 
 def update_payloads(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
