@@ -32,4 +32,5 @@ def test_doc_examples_run(doc, app, platform, monkeypatch):
             try:
                 exec(compile(block, f"{doc}[block {number}]", "exec"), namespace)
             except Exception as exc:  # pragma: no cover - the message is the point
-                pytest.fail(f"{doc} block {number} failed: {exc!r}\n{block}")
+                extra = getattr(exc, "errors", None)
+                pytest.fail(f"{doc} block {number} failed: {exc!r} {extra}\n{block}")

@@ -17,17 +17,21 @@ from labelvault.services.context import Platform, Principal, key_context
 from labelvault.storage import accounts as account_store
 from labelvault.storage import projects as store
 
-_schemas: dict[tuple[int, int], LabelSchema] = {}
+#: Parsed schemas by their stored JSON text: the same text always parses the same way,
+#: whichever installation or project it came from.
+_schemas: dict[str, LabelSchema] = {}
 _schemas_lock = threading.Lock()
 
 
 def schema_of(project: dict[str, Any]) -> LabelSchema:
     """The parsed current schema of a project row (parsed once per process and version)."""
-    key = (int(project["id"]), int(project["schema_version"]))
+    key: str = project["schema_json"]
     schema = _schemas.get(key)
     if schema is None:
-        schema = parse_schema(orjson.loads(project["schema_json"]))
+        schema = parse_schema(orjson.loads(key))
         with _schemas_lock:
+            if len(_schemas) > 10_000:
+                _schemas.clear()
             _schemas[key] = schema
     return schema
 
