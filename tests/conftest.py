@@ -37,20 +37,33 @@ def pg_database() -> Iterator[str | None]:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     yield base.set(database=name).render_as_string(hide_password=False)
     with admin.connect() as conn:
-        conn.execute(text(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-            {"n": name})
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
 
-_TABLES = ("audit_log", "audit_chains", "assignments", "items", "project_members",
-           "project_keys", "project_schemas", "projects", "api_tokens", "users", "orgs")
+_TABLES = (
+    "audit_log",
+    "audit_chains",
+    "assignments",
+    "items",
+    "project_members",
+    "project_keys",
+    "project_schemas",
+    "projects",
+    "api_tokens",
+    "users",
+    "orgs",
+)
 
 
 @pytest.fixture(params=_backends())
-def db_url(request: pytest.FixtureRequest, tmp_path: Path,
-           pg_database: str | None) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_database: str | None
+) -> Iterator[str]:
     """A database URL with an empty schema; parametrized over the available backends."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'labelvault.db'}"

@@ -8,9 +8,11 @@ from fastapi.testclient import TestClient
 
 from labelvault.services import accounts
 
-SENTIMENT_SCHEMA = {"fields": [
-    {"name": "sentiment", "type": "single_choice", "options": ["pos", "neg", "neu"]},
-]}
+SENTIMENT_SCHEMA = {
+    "fields": [
+        {"name": "sentiment", "type": "single_choice", "options": ["pos", "neg", "neu"]},
+    ]
+}
 
 
 class World:
@@ -30,31 +32,43 @@ class World:
             client.headers["Authorization"] = f"Bearer {token}"
         return client
 
-    def user(self, email: str, *, org_role: str = "member", by: TestClient | None = None
-             ) -> tuple[int, TestClient]:
+    def user(
+        self, email: str, *, org_role: str = "member", by: TestClient | None = None
+    ) -> tuple[int, TestClient]:
         r = (by or self.owner).post("/api/v1/users", json={"email": email, "org_role": org_role})
         assert r.status_code == 201, r.text
         body = r.json()
         return body["user_id"], self.client(body["token"])
 
-    def project(self, *, schema: dict[str, Any] | None = None, overlap: int = 1,
-                by: TestClient | None = None, **extra: Any) -> dict[str, Any]:
-        r = (by or self.owner).post("/api/v1/projects", json={
-            "name": "p", "schema": schema or SENTIMENT_SCHEMA, "overlap": overlap, **extra})
+    def project(
+        self,
+        *,
+        schema: dict[str, Any] | None = None,
+        overlap: int = 1,
+        by: TestClient | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        r = (by or self.owner).post(
+            "/api/v1/projects",
+            json={"name": "p", "schema": schema or SENTIMENT_SCHEMA, "overlap": overlap, **extra},
+        )
         assert r.status_code == 201, r.text
         return r.json()
 
-    def add_items(self, project_id: int, rows: list[dict[str, Any]],
-                  by: TestClient | None = None) -> dict[str, Any]:
+    def add_items(
+        self, project_id: int, rows: list[dict[str, Any]], by: TestClient | None = None
+    ) -> dict[str, Any]:
         import orjson
 
         body = b"\n".join(orjson.dumps(r) for r in rows)
-        r = (by or self.owner).post(f"/api/v1/projects/{project_id}/items", content=body,
-                                    headers={"Content-Type": "application/x-ndjson"})
+        r = (by or self.owner).post(
+            f"/api/v1/projects/{project_id}/items",
+            content=body,
+            headers={"Content-Type": "application/x-ndjson"},
+        )
         assert r.status_code == 200, r.text
         return r.json()
 
     def member(self, project_id: int, user_id: int, role: str) -> None:
-        r = self.owner.put(f"/api/v1/projects/{project_id}/members/{user_id}",
-                           json={"role": role})
+        r = self.owner.put(f"/api/v1/projects/{project_id}/members/{user_id}", json={"role": role})
         assert r.status_code == 200, r.text

@@ -12,7 +12,12 @@ def test_import_next_submit_export(world):
     project = world.project(overlap=2)
     pid = project["id"]
     assert world.add_items(pid, [{"id": "a", "text": "good"}, {"id": "b", "text": "bad"}]) == {
-        "created": 2, "updated": 0, "skipped_duplicates": 0, "failed": 0, "errors": []}
+        "created": 2,
+        "updated": 0,
+        "skipped_duplicates": 0,
+        "failed": 0,
+        "errors": [],
+    }
     ann1_id, ann1 = world.user("ann1@acme.test")
     ann2_id, ann2 = world.user("ann2@acme.test")
     world.member(pid, ann1_id, "annotator")
@@ -25,9 +30,11 @@ def test_import_next_submit_export(world):
             assert r.status_code == 200, r.text
             task = r.json()
             label = "pos" if task["item"]["data"]["text"] == "good" else "neg"
-            s = client.post(f"/api/v1/assignments/{task['assignment_id']}/submit",
-                            json={"values": {"sentiment": label}},
-                            headers={"Idempotency-Key": f"k{task['assignment_id']}"})
+            s = client.post(
+                f"/api/v1/assignments/{task['assignment_id']}/submit",
+                json={"values": {"sentiment": label}},
+                headers={"Idempotency-Key": f"k{task['assignment_id']}"},
+            )
             assert s.status_code == 200, s.text
             seen.setdefault(client, set()).add(task["item"]["external_id"])
         assert client.get(f"/api/v1/projects/{pid}/next").status_code == 204
@@ -41,7 +48,9 @@ def test_import_next_submit_export(world):
     records = [orjson.loads(line) for line in r.content.splitlines()]
     assert [rec["external_id"] for rec in records] == ["a", "b"]
     assert {a["annotator"] for a in records[0]["annotations"]} == {
-        "ann1@acme.test", "ann2@acme.test"}
+        "ann1@acme.test",
+        "ann2@acme.test",
+    }
     assert {a["values"]["sentiment"] for a in records[1]["annotations"]} == {"neg"}
 
     r = world.owner.get(f"/api/v1/projects/{pid}/export?format=parquet")
@@ -59,15 +68,18 @@ def test_submit_retry_with_same_key_stores_once(world):
     world.add_items(pid, [{"text": "x"}])
     task = world.owner.get(f"/api/v1/projects/{pid}/next").json()
     url = f"/api/v1/assignments/{task['assignment_id']}/submit"
-    first = world.owner.post(url, json={"values": {"sentiment": "pos"}},
-                             headers={"Idempotency-Key": "same"})
-    again = world.owner.post(url, json={"values": {"sentiment": "pos"}},
-                             headers={"Idempotency-Key": "same"})
+    first = world.owner.post(
+        url, json={"values": {"sentiment": "pos"}}, headers={"Idempotency-Key": "same"}
+    )
+    again = world.owner.post(
+        url, json={"values": {"sentiment": "pos"}}, headers={"Idempotency-Key": "same"}
+    )
     assert first.status_code == again.status_code == 200
     assert again.json()["replayed"] is True
     assert first.json()["submitted_at"] == again.json()["submitted_at"]
-    other = world.owner.post(url, json={"values": {"sentiment": "neg"}},
-                             headers={"Idempotency-Key": "different"})
+    other = world.owner.post(
+        url, json={"values": {"sentiment": "neg"}}, headers={"Idempotency-Key": "different"}
+    )
     assert other.status_code == 409
     export = world.owner.get(f"/api/v1/projects/{pid}/export").content.splitlines()
     assert len(orjson.loads(export[0])["annotations"]) == 1
@@ -77,8 +89,10 @@ def test_bad_answer_is_422_naming_the_field(world):
     pid = world.project()["id"]
     world.add_items(pid, [{"text": "x"}])
     task = world.owner.get(f"/api/v1/projects/{pid}/next").json()
-    r = world.owner.post(f"/api/v1/assignments/{task['assignment_id']}/submit",
-                         json={"values": {"sentiment": "maybe"}})
+    r = world.owner.post(
+        f"/api/v1/assignments/{task['assignment_id']}/submit",
+        json={"values": {"sentiment": "maybe"}},
+    )
     assert r.status_code == 422
     assert r.headers["content-type"] == "application/problem+json"
     body = r.json()

@@ -11,13 +11,19 @@ import typer
 from labelvault.config import Settings
 from labelvault.errors import LabelvaultError
 
-admin_app = typer.Typer(help="Administer an installation: init, migrate, audit, keys.",
-                        no_args_is_help=True)
+admin_app = typer.Typer(
+    help="Administer an installation: init, migrate, audit, keys.", no_args_is_help=True
+)
 
-DataDirOpt = Annotated[Path, typer.Option("--data-dir", help="Installation directory.",
-                                          envvar="LABELVAULT_DATA_DIR")]
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: SQLite in "
-                                           "the data dir).", envvar="LABELVAULT_DB_URL")]
+DataDirOpt = Annotated[
+    Path, typer.Option("--data-dir", help="Installation directory.", envvar="LABELVAULT_DATA_DIR")
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL (default: SQLite in the data dir).", envvar="LABELVAULT_DB_URL"
+    ),
+]
 
 
 def settings_for(data_dir: Path, db: str | None) -> Settings:
@@ -37,8 +43,10 @@ def init(
     data_dir: DataDirOpt = Path("labelvault-data"),
     db: DbOpt = None,
     org_name: Annotated[str | None, typer.Option(help="Organisation name.")] = None,
-    password: Annotated[str | None, typer.Option(help="Owner's web password (optional).",
-                                                 envvar="LABELVAULT_OWNER_PASSWORD")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(help="Owner's web password (optional).", envvar="LABELVAULT_OWNER_PASSWORD"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create the database, the master key, an org and its owner; print the owner's token."""
@@ -59,8 +67,10 @@ def init(
     else:
         typer.echo(f"Created org {org.org_id} with owner {owner_email} (user {org.user_id}).")
         typer.echo(f"API token (shown once, keep it safe): {org.token}")
-        typer.echo(f"Master key: {settings_for(data_dir, db).resolved_key_file()} "
-                   "- back it up apart from the database.")
+        typer.echo(
+            f"Master key: {settings_for(data_dir, db).resolved_key_file()} "
+            "- back it up apart from the database."
+        )
 
 
 @admin_app.command()
@@ -115,5 +125,3 @@ def rotate_key(data_dir: DataDirOpt = Path("labelvault-data"), db: DbOpt = None)
         fail(exc)
         return
     typer.echo(f"new master key {new_id}; re-wrapped {result['rewrapped']} project key(s)")
-
-

@@ -33,8 +33,10 @@ def serve(
     db: DbOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
-    demo: Annotated[bool, typer.Option("--demo", help="Seed a demo org, users and projects "
-                                       "and print the logins.")] = False,
+    demo: Annotated[
+        bool,
+        typer.Option("--demo", help="Seed a demo org, users and projects and print the logins."),
+    ] = False,
     workers: Annotated[int, typer.Option(help="Server processes (PostgreSQL only).")] = 1,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
@@ -56,19 +58,22 @@ def serve(
         info = demo_seed.seed(platform)
         typer.echo(f"Demo org {info.org_id} is ready at {url}")
         for login in info.logins:
-            typer.echo(f"  {login['role']:<9} {login['email']:<28} password {login['password']}"
-                       f"  token {login['token']}")
+            typer.echo(
+                f"  {login['role']:<9} {login['email']:<28} password {login['password']}"
+                f"  token {login['token']}"
+            )
         for project in info.projects:
             typer.echo(f"  project {project['id']}: {project['name']}")
-        typer.echo(f"Try: LABELVAULT_URL={url} LABELVAULT_TOKEN={info.logins[0]['token']} "
-                   "labelvault projects list")
+        typer.echo(
+            f"Try: LABELVAULT_URL={url} LABELVAULT_TOKEN={info.logins[0]['token']} "
+            "labelvault projects list"
+        )
     else:
         typer.echo(f"labelvault {__version__} serving {settings.resolved_db_url()} at {url}")
     if workers > 1:
         if platform.db.is_sqlite:
             typer.echo("error: --workers > 1 needs PostgreSQL", err=True)
-            typer.echo("hint: SQLite has one writer; pass --db postgresql+psycopg://...",
-                       err=True)
+            typer.echo("hint: SQLite has one writer; pass --db postgresql+psycopg://...", err=True)
             raise typer.Exit(2)
         platform.close()
         import os
@@ -76,11 +81,16 @@ def serve(
         os.environ["LABELVAULT_DATA_DIR"] = str(data_dir)
         if db:
             os.environ["LABELVAULT_DB_URL"] = db
-        uvicorn.run("labelvault.server.app:create_app", factory=True, host=host, port=port,
-                    workers=workers, log_level=log_level)
+        uvicorn.run(
+            "labelvault.server.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+        )
         return
-    uvicorn.run(create_app(settings, platform=platform), host=host, port=port,
-                log_level=log_level)
+    uvicorn.run(create_app(settings, platform=platform), host=host, port=port, log_level=log_level)
 
 
 def main() -> None:

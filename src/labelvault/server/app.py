@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
     problems.install(app)
     for module in (identity, projects, items, queue, reports):
         app.include_router(module.router, prefix=API_PREFIX)
-    app.add_middleware(BodyLimit, json_limit=settings.max_json_body_bytes,
-                       import_limit=settings.max_import_bytes)
+    app.add_middleware(
+        BodyLimit, json_limit=settings.max_json_body_bytes, import_limit=settings.max_import_bytes
+    )
     return app

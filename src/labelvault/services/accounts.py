@@ -94,7 +94,10 @@ class TokenCache:
 
 
 _BAD_TOKEN = "the API token is missing, wrong, expired or revoked"
-_TOKEN_HINT = "send 'Authorization: Bearer TOKEN' with a token from `labelvault admin init` or POST /api/v1/auth/login"
+_TOKEN_HINT = (
+    "send 'Authorization: Bearer TOKEN' with a token from `labelvault admin init` "
+    "or POST /api/v1/auth/login"
+)
 
 
 def authenticate(platform: Platform, cache: TokenCache, token: str | None) -> Principal:

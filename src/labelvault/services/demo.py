@@ -15,18 +15,34 @@ from labelvault.storage import accounts as account_store
 OWNER_EMAIL = "owner@demo.labelvault"
 DEMO_PASSWORD = "demo-password-1"
 
-SENTIMENT = {"fields": [
-    {"name": "sentiment", "type": "single_choice", "options": ["positive", "negative", "neutral"]},
-    {"name": "confidence", "type": "rating", "min": 1, "max": 5, "step": 1, "required": False},
-]}
-NER = {"fields": [
-    {"name": "entities", "type": "spans", "source": "text", "labels": ["PER", "ORG", "LOC"]},
-]}
-PREFERENCE = {"fields": [
-    {"name": "preference", "type": "pairwise", "allow_tie": True, "strength": True},
-    {"name": "rubric", "type": "rubric", "criteria": [
-        {"name": "helpful", "min": 1, "max": 5}, {"name": "harmless", "min": 1, "max": 5}]},
-]}
+SENTIMENT = {
+    "fields": [
+        {
+            "name": "sentiment",
+            "type": "single_choice",
+            "options": ["positive", "negative", "neutral"],
+        },
+        {"name": "confidence", "type": "rating", "min": 1, "max": 5, "step": 1, "required": False},
+    ]
+}
+NER = {
+    "fields": [
+        {"name": "entities", "type": "spans", "source": "text", "labels": ["PER", "ORG", "LOC"]},
+    ]
+}
+PREFERENCE = {
+    "fields": [
+        {"name": "preference", "type": "pairwise", "allow_tie": True, "strength": True},
+        {
+            "name": "rubric",
+            "type": "rubric",
+            "criteria": [
+                {"name": "helpful", "min": 1, "max": 5},
+                {"name": "harmless", "min": 1, "max": 5},
+            ],
+        },
+    ]
+}
 
 REVIEWS = [
     "The battery lasts all day and the screen is gorgeous.",
@@ -68,24 +84,52 @@ def seed(platform: Platform) -> DemoInfo:
     org = accounts.init_org(platform, OWNER_EMAIL, org_name="Demo Lab", password=DEMO_PASSWORD)
     owner = Principal(org.user_id, org.org_id, OWNER_EMAIL, accounts.OrgRole.OWNER)
     info = DemoInfo(org_id=org.org_id)
-    info.logins.append({"email": OWNER_EMAIL, "password": DEMO_PASSWORD, "role": "owner",
-                        "token": org.token})
+    info.logins.append(
+        {"email": OWNER_EMAIL, "password": DEMO_PASSWORD, "role": "owner", "token": org.token}
+    )
     annotators = []
     for n in (1, 2, 3):
-        user = accounts.invite_user(platform, owner, f"annotator{n}@demo.labelvault", "member",
-                                    DEMO_PASSWORD)
+        user = accounts.invite_user(
+            platform, owner, f"annotator{n}@demo.labelvault", "member", DEMO_PASSWORD
+        )
         annotators.append(user)
-        info.logins.append({"email": user["email"], "password": DEMO_PASSWORD,
-                            "role": "annotator", "token": user["token"]})
+        info.logins.append(
+            {
+                "email": user["email"],
+                "password": DEMO_PASSWORD,
+                "role": "annotator",
+                "token": user["token"],
+            }
+        )
     specs = [
-        ("Product review sentiment", SENTIMENT, 2,
-         [{"id": f"review-{i}", "text": t} for i, t in enumerate(REVIEWS)]),
-        ("News entities", NER, 1,
-         [{"id": f"sent-{i}", "text": t} for i, t in enumerate(SENTENCES)]),
-        ("Chatbot arena", PREFERENCE, 2,
-         [{"id": f"pair-{i}", "prompt": p, "model_a": a, "model_b": b,
-           "response_a": f"[{a}] answer to: {p}", "response_b": f"[{b}] answer to: {p}"}
-          for i, (p, a, b) in enumerate(PAIRS)]),
+        (
+            "Product review sentiment",
+            SENTIMENT,
+            2,
+            [{"id": f"review-{i}", "text": t} for i, t in enumerate(REVIEWS)],
+        ),
+        (
+            "News entities",
+            NER,
+            1,
+            [{"id": f"sent-{i}", "text": t} for i, t in enumerate(SENTENCES)],
+        ),
+        (
+            "Chatbot arena",
+            PREFERENCE,
+            2,
+            [
+                {
+                    "id": f"pair-{i}",
+                    "prompt": p,
+                    "model_a": a,
+                    "model_b": b,
+                    "response_a": f"[{a}] answer to: {p}",
+                    "response_b": f"[{b}] answer to: {p}",
+                }
+                for i, (p, a, b) in enumerate(PAIRS)
+            ],
+        ),
     ]
     for name, schema, overlap, rows in specs:
         project = projects.create(platform, owner, name=name, schema=schema, overlap=overlap)
@@ -104,9 +148,11 @@ def _tokens_for_existing(platform: Platform, org_id: int) -> DemoInfo:
         who = Principal(user["id"], org_id, user["email"], accounts.OrgRole(user["org_role"]))
         token = accounts.create_token(platform, who, "demo", 7)["token"]
         role = "owner" if user["org_role"] == "owner" else "annotator"
-        info.logins.append({"email": user["email"], "password": DEMO_PASSWORD, "role": role,
-                            "token": token})
+        info.logins.append(
+            {"email": user["email"], "password": DEMO_PASSWORD, "role": role, "token": token}
+        )
     owner = Principal(users[0]["id"], org_id, users[0]["email"], accounts.OrgRole.OWNER)
-    info.projects = [{"id": p["id"], "name": p["name"]}
-                     for p in projects.list_visible(platform, owner)]
+    info.projects = [
+        {"id": p["id"], "name": p["name"]} for p in projects.list_visible(platform, owner)
+    ]
     return info

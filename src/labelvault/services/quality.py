@@ -32,12 +32,14 @@ def _decoded_answers(platform: Platform, conn: Any, project_id: int) -> list[dic
     rows = queue_store.submitted_answers(conn, project_id)
     for row in rows:
         row["values"] = orjson.loads(
-            key.decrypt(bytes(row["answer"]), aad(project_id, row["id"], "answer")))
+            key.decrypt(bytes(row["answer"]), aad(project_id, row["id"], "answer"))
+        )
     return rows
 
 
-def project_quality(platform: Platform, who: Principal, project_id: int, *,
-                    method: str = "auto") -> dict[str, Any]:
+def project_quality(
+    platform: Platform, who: Principal, project_id: int, *, method: str = "auto"
+) -> dict[str, Any]:
     if method not in METHODS:
         raise InvalidInput(f"unknown method {method!r}", hint=f"use one of: {', '.join(METHODS)}")
     with platform.db.write() as conn:
@@ -45,20 +47,25 @@ def project_quality(platform: Platform, who: Principal, project_id: int, *,
         schema = schema_of(access.project)
         answers = _decoded_answers(platform, conn, project_id)
         emails = {u["id"]: u["email"] for u in account_store.list_users(conn, who.org_id)}
-        audit.record_as(conn, who, "project.quality", f"project:{project_id}",
-                        {"answers": len(answers)})
+        audit.record_as(
+            conn, who, "project.quality", f"project:{project_id}", {"answers": len(answers)}
+        )
     fields: dict[str, Any] = {}
     for name, classes in schema.categorical_fields():
         field = schema.field(name)
         index = {c: i for i, c in enumerate(classes)}
-        triples = [(a["item_id"], a["annotator_id"], index[field.category_of(a["values"][name])])
-                   for a in answers if a["values"].get(name) is not None]
+        triples = [
+            (a["item_id"], a["annotator_id"], index[field.category_of(a["values"][name])])
+            for a in answers
+            if a["values"].get(name) is not None
+        ]
         fields[name] = _field_report(triples, [str(c) for c in classes], emails, method)
     return {"project_id": project_id, "answers": len(answers), "fields": fields}
 
 
-def _field_report(triples: list[tuple[int, int, int]], classes: list[str],
-                  emails: dict[int, str], method: str) -> dict[str, Any]:
+def _field_report(
+    triples: list[tuple[int, int, int]], classes: list[str], emails: dict[int, str], method: str
+) -> dict[str, Any]:
     if not triples:
         return {"method": None, "labels": 0, "items": [], "annotators": [], "agreement": {}}
     item_ids, task_codes = np.unique(np.array([t[0] for t in triples]), return_inverse=True)
@@ -67,7 +74,7 @@ def _field_report(triples: list[tuple[int, int, int]], classes: list[str],
     k = len(classes)
     per_task = np.bincount(task_codes)
     use_ds = method == "ds" or (method == "auto" and per_task.max() > 1 and len(worker_ids) > 1)
-    model: Any = (q.DawidSkene(max_iter=100) if use_ds else q.MajorityVote())
+    model: Any = q.DawidSkene(max_iter=100) if use_ds else q.MajorityVote()
     model.fit(task_codes, worker_codes, labels, n_classes=k)
     consensus = np.asarray(model.labels_)
     probas = np.asarray(model.probas_)
@@ -88,9 +95,15 @@ def _field_report(triples: list[tuple[int, int, int]], classes: list[str],
             row["estimated_accuracy"] = float(np.asarray(skills)[w])
         annotators.append(row)
     pairs_agree = _percent_agreement(task_codes, labels, len(item_ids))
-    items = [{"item_id": int(item_ids[t]), "label": classes[int(consensus[t])],
-              "confidence": round(float(confidence[t]), 6), "labels": int(per_task[t])}
-             for t in range(min(len(item_ids), MAX_ITEMS_LISTED))]
+    items = [
+        {
+            "item_id": int(item_ids[t]),
+            "label": classes[int(consensus[t])],
+            "confidence": round(float(confidence[t]), 6),
+            "labels": int(per_task[t]),
+        }
+        for t in range(min(len(item_ids), MAX_ITEMS_LISTED))
+    ]
     return {
         "method": "dawid_skene" if use_ds else "majority_vote",
         "labels": len(triples),
@@ -120,9 +133,11 @@ def leaderboard(platform: Platform, who: Principal, project_id: int) -> dict[str
         schema = schema_of(access.project)
         pairwise = [f.name for f in schema.fields if getattr(f, "type", "") == "pairwise"]
         if not pairwise:
-            raise InvalidInput("this project has no pairwise field to rank from",
-                               hint="leaderboards need a schema field of type 'pairwise' and "
-                               "items with 'model_a' and 'model_b' keys")
+            raise InvalidInput(
+                "this project has no pairwise field to rank from",
+                hint="leaderboards need a schema field of type 'pairwise' and "
+                "items with 'model_a' and 'model_b' keys",
+            )
         answers = _decoded_answers(platform, conn, project_id)
         from labelvault.services.items import decode_item
         from labelvault.storage import items as item_store
@@ -152,12 +167,21 @@ def leaderboard(platform: Platform, who: Principal, project_id: int) -> dict[str
     names = sorted(battles)
     code = {n: i for i, n in enumerate(names)}
     bt = q.BradleyTerry(ties="davidson").fit(
-        np.array([code[x] for x in left]), np.array([code[x] for x in right]),
-        np.array(outcome, dtype=float))
+        np.array([code[x] for x in left]),
+        np.array([code[x] for x in right]),
+        np.array(outcome, dtype=float),
+    )
     scores = np.asarray(bt.scores_)
     ci = np.asarray(bt.ci_) if getattr(bt, "ci_", None) is not None else None
     order = np.argsort(-scores)
-    ranking = [{"rank": r + 1, "model": names[i], "score": float(scores[i]),
-                "ci": [float(ci[i][0]), float(ci[i][1])] if ci is not None else None,
-                "battles": battles[names[i]]} for r, i in enumerate(order)]
+    ranking = [
+        {
+            "rank": r + 1,
+            "model": names[i],
+            "score": float(scores[i]),
+            "ci": [float(ci[i][0]), float(ci[i][1])] if ci is not None else None,
+            "battles": battles[names[i]],
+        }
+        for r, i in enumerate(order)
+    ]
     return {"field": field, "battles": len(left), "ranking": ranking}

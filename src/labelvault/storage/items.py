@@ -58,8 +58,7 @@ def existing_external_ids(
         return {}
     if conn.dialect.name == "postgresql":
         stmt = text(
-            "SELECT external_id, id FROM items WHERE project_id = :p "
-            "AND external_id = ANY(:ids)"
+            "SELECT external_id, id FROM items WHERE project_id = :p AND external_id = ANY(:ids)"
         )
         params: dict[str, Any] = {"p": project_id, "ids": list(external_ids)}
     else:
