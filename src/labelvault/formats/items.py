@@ -65,6 +65,8 @@ def normalize_external_id(value: Any) -> str | None:
     text = value if isinstance(value, str) else str(value)
     if not text:
         raise RowProblem("id is empty; give the item a non-empty id or leave the id out")
+    if "\x00" in text:
+        raise RowProblem("id contains a NUL character (\\u0000); remove it from the id")
     if len(text) > MAX_EXTERNAL_ID_CHARS:
         raise RowProblem(
             f"id is {len(text)} characters long, over the {MAX_EXTERNAL_ID_CHARS} limit; "

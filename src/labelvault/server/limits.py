@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from labelvault.errors import PayloadTooLarge
@@ -48,7 +49,9 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise _too_large(limit)
+                    # An HTTPException passes through FastAPI's body parsing untouched
+                    # (anything else becomes a 400 there); problems.py renders it.
+                    raise HTTPException(413, _too_large(limit).detail)
             return message
 
         await self.app(scope, counting_receive, send)

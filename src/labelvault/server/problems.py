@@ -86,6 +86,16 @@ def install(app: FastAPI) -> None:
                 request,
                 errors,
             )
+        content_type = request.headers.get("content-type", "")
+        body_errors = [e for e in exc.errors() if tuple(e.get("loc", ()))[:1] == ("body",)]
+        if body_errors and "json" not in content_type:
+            return _plain_problem(
+                415 if content_type else 422,
+                f"the body was sent as {content_type or 'no content type'}, not JSON",
+                "send the body as JSON with the header Content-Type: application/json",
+                request,
+                errors,
+            )
         return _plain_problem(
             422,
             f"the request has {len(errors)} invalid field(s)",
@@ -101,6 +111,11 @@ def install(app: FastAPI) -> None:
             hint = "see /api/v1/openapi.json for the available endpoints"
         elif exc.status_code == 405:
             hint = "see /api/v1/openapi.json for the methods this path accepts"
+        elif exc.status_code == 413:
+            hint = (
+                "split the upload, or raise LABELVAULT_MAX_IMPORT_BYTES / "
+                "LABELVAULT_MAX_JSON_BODY_BYTES on the server"
+            )
         return _plain_problem(exc.status_code, str(exc.detail), hint, request)
 
     @app.exception_handler(OperationalError)

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError as DbIntegrityError
 
 from labelvault.crypto import hash_password, new_token, token_digest, verify_password
 from labelvault.domain.roles import OrgRole, can_grant_org_role
+from labelvault.domain.text import check_text
 from labelvault.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from labelvault.services import audit
 from labelvault.services.access import require_org_admin
@@ -22,9 +23,10 @@ from labelvault.storage.database import now_ms
 DAY_MS = 86_400_000
 
 
-def _check_email(email: str) -> str:
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 320 or email.startswith("@") or email.endswith("@"):
+def _check_email(email: Any) -> str:
+    email = check_text("email", email, max_length=320).strip().lower()
+    local, _, domain = email.partition("@")
+    if not local or not domain or " " in email:
         raise InvalidInput(
             f"{email!r} is not an email address",
             hint="give an address like ana@example.org",
@@ -160,7 +162,8 @@ def login(platform: Platform, email: str, password: str) -> dict[str, Any]:
 def create_token(
     platform: Platform, who: Principal, name: str, expires_in_days: int | None
 ) -> dict[str, Any]:
-    if not name.strip() or len(name) > 200:
+    name = check_text("name", name, max_length=200).strip()
+    if not name:
         raise InvalidInput(
             "a token needs a name of 1 to 200 characters", hint='e.g. {"name": "ci-export"}'
         )
@@ -268,9 +271,10 @@ def set_org_role(
         user = store.user_in_org(conn, who.org_id, user_id)
         if user is None:
             raise NotFound(f"user {user_id} was not found", hint="list users with GET /users")
-        if user["org_role"] == OrgRole.OWNER and who.org_role != OrgRole.OWNER:
+        if user["org_role"] != OrgRole.MEMBER and who.org_role != OrgRole.OWNER:
             raise Forbidden(
-                "only an owner can change an owner's role", hint="ask an owner of your organisation"
+                f"only an owner can change the role of an {user['org_role']}",
+                hint="ask an owner of your organisation",
             )
         store.set_org_role(conn, who.org_id, user_id, role)
         audit.record_as(

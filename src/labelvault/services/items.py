@@ -66,6 +66,12 @@ def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+def check_import_access(platform: Platform, who: Principal, project_id: int) -> None:
+    """Refuse an import before its body is uploaded (the import re-checks in its transaction)."""
+    with platform.db.read() as conn:
+        authorize_project(conn, who, project_id, Permission.ITEMS_IMPORT)
+
+
 def import_items(
     platform: Platform,
     who: Principal,

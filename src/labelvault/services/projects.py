@@ -10,6 +10,7 @@ import orjson
 from labelvault.crypto import DataKey, rewrap
 from labelvault.domain.roles import Permission, ProjectRole
 from labelvault.domain.schema import LabelSchema, parse_schema
+from labelvault.domain.text import check_text
 from labelvault.errors import InvalidInput, NotFound
 from labelvault.services import audit
 from labelvault.services.access import ProjectAccess, authorize_project, require_org_admin
@@ -47,13 +48,7 @@ def _check_int(name: str, value: Any, low: int, high: int) -> int:
 
 
 def _check_name(name: Any) -> str:
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise InvalidInput(
-            "a project needs a name of 1 to 200 characters",
-            hint='e.g. {"name": "support-tickets"}',
-            errors=[{"field": "name", "message": "missing or too long"}],
-        )
-    return name.strip()
+    return check_text("name", name.strip() if isinstance(name, str) else name, max_length=200)
 
 
 def to_public(
@@ -95,10 +90,7 @@ def create(
         10,
         86_400,
     )
-    if not isinstance(description, str) or len(description) > 10_000:
-        raise InvalidInput(
-            "description must be text of at most 10,000 characters", hint="shorten the description"
-        )
+    description = check_text("description", description, max_length=10_000, min_length=0)
     dek = DataKey.generate()
     with platform.db.write() as conn:
         project_id = store.create_project(
@@ -162,7 +154,9 @@ def update(
         if "name" in changes:
             values["name"] = _check_name(changes["name"])
         if "description" in changes:
-            values["description"] = str(changes["description"])[:10_000]
+            values["description"] = check_text(
+                "description", changes["description"], max_length=10_000, min_length=0
+            )
         if "overlap" in changes:
             values["overlap"] = _check_int("overlap", changes["overlap"], 1, 100)
         if "lease_seconds" in changes:

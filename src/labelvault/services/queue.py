@@ -143,6 +143,16 @@ def _check_key(key: str | None) -> str | None:
     return key
 
 
+def _answer_bytes(values: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(values)
+    except TypeError:
+        raise InvalidInput(
+            "the answer contains text that is not valid Unicode (a lone surrogate)",
+            hint="send the answer as valid UTF-8 text",
+        ) from None
+
+
 def submit(
     platform: Platform,
     who: Principal,
@@ -174,7 +184,7 @@ def submit(
         _reclaim_slot_if_expired(conn, row, int(access.project["overlap"]))
         now = now_ms()
         dek = platform.data_key(conn, project_id)
-        blob = dek.encrypt(orjson.dumps(normalized), aad(project_id, assignment_id, "answer"))
+        blob = dek.encrypt(_answer_bytes(normalized), aad(project_id, assignment_id, "answer"))
         store.record_submit(
             conn,
             assignment_id,

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from labelvault.server.api.params import IdPath
 from labelvault.server.deps import PlatformDep, PrincipalDep, TokenCacheDep
 from labelvault.services import accounts
 
@@ -65,7 +66,7 @@ def list_tokens(platform: PlatformDep, who: PrincipalDep) -> list[dict[str, Any]
 
 @router.delete("/tokens/{token_id}", status_code=204)
 def revoke_token(
-    token_id: int, platform: PlatformDep, cache: TokenCacheDep, who: PrincipalDep
+    token_id: IdPath, platform: PlatformDep, cache: TokenCacheDep, who: PrincipalDep
 ) -> Response:
     accounts.revoke_token(platform, cache, who, token_id)
     return Response(status_code=204)
@@ -83,6 +84,10 @@ def list_users(platform: PlatformDep, who: PrincipalDep) -> list[dict[str, Any]]
 
 @router.patch("/users/{user_id}")
 def set_org_role(
-    user_id: int, body: OrgRoleBody, platform: PlatformDep, cache: TokenCacheDep, who: PrincipalDep
+    user_id: IdPath,
+    body: OrgRoleBody,
+    platform: PlatformDep,
+    cache: TokenCacheDep,
+    who: PrincipalDep,
 ) -> dict[str, Any]:
     return accounts.set_org_role(platform, cache, who, user_id, body.org_role)

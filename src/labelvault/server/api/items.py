@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from labelvault.errors import BadRequest
 from labelvault.formats import IMPORT_FORMATS, detect_format
+from labelvault.server.api.params import AfterQuery, IdPath, LimitQuery
 from labelvault.server.deps import PlatformDep, PrincipalDep
 from labelvault.services import items
 
@@ -36,7 +37,7 @@ SPOOL_IN_MEMORY = 8 * 1024 * 1024
     },
 )
 async def import_items(
-    project_id: int,
+    project_id: IdPath,
     request: Request,
     platform: PlatformDep,
     who: PrincipalDep,
@@ -57,6 +58,7 @@ async def import_items(
         raise BadRequest(
             f"unknown import format {format!r}", hint=f"use one of: {', '.join(IMPORT_FORMATS)}"
         )
+    await run_in_threadpool(items.check_import_access, platform, who, project_id)
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
     try:
         async for chunk in request.stream():
@@ -86,13 +88,17 @@ async def import_items(
 
 @router.get("/projects/{project_id}/items")
 def list_items(
-    project_id: int, platform: PlatformDep, who: PrincipalDep, limit: int = 100, after: int = 0
+    project_id: IdPath,
+    platform: PlatformDep,
+    who: PrincipalDep,
+    limit: LimitQuery = 100,
+    after: AfterQuery = 0,
 ) -> dict[str, Any]:
     return items.list_items(platform, who, project_id, limit=limit, after=after)
 
 
 @router.get("/projects/{project_id}/items/{item_id}")
 def get_item(
-    project_id: int, item_id: int, platform: PlatformDep, who: PrincipalDep
+    project_id: IdPath, item_id: IdPath, platform: PlatformDep, who: PrincipalDep
 ) -> dict[str, Any]:
     return items.get_item(platform, who, project_id, item_id)

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
+from labelvault.server.api.params import IdPath
 from labelvault.server.deps import PlatformDep, PrincipalDep
 from labelvault.services import projects
 
@@ -44,38 +45,40 @@ def list_projects(platform: PlatformDep, who: PrincipalDep) -> list[dict[str, An
 
 
 @router.get("/projects/{project_id}")
-def get_project(project_id: int, platform: PlatformDep, who: PrincipalDep) -> dict[str, Any]:
+def get_project(project_id: IdPath, platform: PlatformDep, who: PrincipalDep) -> dict[str, Any]:
     return projects.get(platform, who, project_id)
 
 
 @router.patch("/projects/{project_id}")
 def update_project(
-    project_id: int, changes: dict[str, Any], platform: PlatformDep, who: PrincipalDep
+    project_id: IdPath, changes: dict[str, Any], platform: PlatformDep, who: PrincipalDep
 ) -> dict[str, Any]:
     return projects.update(platform, who, project_id, changes)
 
 
 @router.delete("/projects/{project_id}", status_code=204)
-def delete_project(project_id: int, platform: PlatformDep, who: PrincipalDep) -> Response:
+def delete_project(project_id: IdPath, platform: PlatformDep, who: PrincipalDep) -> Response:
     projects.delete(platform, who, project_id)
     return Response(status_code=204)
 
 
 @router.get("/projects/{project_id}/members")
-def list_members(project_id: int, platform: PlatformDep, who: PrincipalDep) -> list[dict[str, Any]]:
+def list_members(
+    project_id: IdPath, platform: PlatformDep, who: PrincipalDep
+) -> list[dict[str, Any]]:
     return projects.list_members(platform, who, project_id)
 
 
 @router.put("/projects/{project_id}/members/{user_id}")
 def set_member(
-    project_id: int, user_id: int, body: MemberBody, platform: PlatformDep, who: PrincipalDep
+    project_id: IdPath, user_id: IdPath, body: MemberBody, platform: PlatformDep, who: PrincipalDep
 ) -> dict[str, Any]:
     return projects.set_member(platform, who, project_id, user_id, body.role)
 
 
 @router.delete("/projects/{project_id}/members/{user_id}", status_code=204)
 def remove_member(
-    project_id: int, user_id: int, platform: PlatformDep, who: PrincipalDep
+    project_id: IdPath, user_id: IdPath, platform: PlatformDep, who: PrincipalDep
 ) -> Response:
     projects.remove_member(platform, who, project_id, user_id)
     return Response(status_code=204)

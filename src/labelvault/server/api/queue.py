@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from labelvault.server.api.params import IdPath
 from labelvault.server.deps import PlatformDep, PrincipalDep
 from labelvault.services import queue
 
@@ -23,7 +24,7 @@ class SkipBody(BaseModel):
 
 
 @router.get("/projects/{project_id}/next", responses={204: {"description": "No work left"}})
-def next_task(project_id: int, platform: PlatformDep, who: PrincipalDep) -> Any:
+def next_task(project_id: IdPath, platform: PlatformDep, who: PrincipalDep) -> Any:
     task = queue.next_task(platform, who, project_id)
     if task is None:
         return Response(status_code=204)
@@ -31,13 +32,13 @@ def next_task(project_id: int, platform: PlatformDep, who: PrincipalDep) -> Any:
 
 
 @router.post("/assignments/{assignment_id}/renew")
-def renew(assignment_id: int, platform: PlatformDep, who: PrincipalDep) -> dict[str, Any]:
+def renew(assignment_id: IdPath, platform: PlatformDep, who: PrincipalDep) -> dict[str, Any]:
     return queue.renew(platform, who, assignment_id)
 
 
 @router.post("/assignments/{assignment_id}/submit")
 def submit(
-    assignment_id: int,
+    assignment_id: IdPath,
     body: SubmitBody,
     platform: PlatformDep,
     who: PrincipalDep,
@@ -48,7 +49,7 @@ def submit(
 
 @router.post("/assignments/{assignment_id}/skip")
 def skip(
-    assignment_id: int,
+    assignment_id: IdPath,
     body: SkipBody,
     platform: PlatformDep,
     who: PrincipalDep,

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
+from labelvault.server.api.params import AfterQuery, IdPath, LimitQuery
 from labelvault.server.deps import PlatformDep, PrincipalDep
 from labelvault.services import audit_view, export, quality
 
@@ -15,7 +16,7 @@ router = APIRouter(tags=["reports"])
 
 @router.get("/projects/{project_id}/export", response_class=StreamingResponse)
 def export_project(
-    project_id: int,
+    project_id: IdPath,
     platform: PlatformDep,
     who: PrincipalDep,
     format: str = Query("jsonl", description="jsonl, csv or parquet"),
@@ -30,20 +31,20 @@ def export_project(
 
 @router.get("/projects/{project_id}/quality")
 def project_quality(
-    project_id: int, platform: PlatformDep, who: PrincipalDep, method: str = "auto"
+    project_id: IdPath, platform: PlatformDep, who: PrincipalDep, method: str = "auto"
 ) -> dict[str, Any]:
     return quality.project_quality(platform, who, project_id, method=method)
 
 
 @router.get("/projects/{project_id}/leaderboard")
 def project_leaderboard(
-    project_id: int, platform: PlatformDep, who: PrincipalDep
+    project_id: IdPath, platform: PlatformDep, who: PrincipalDep
 ) -> dict[str, Any]:
     return quality.leaderboard(platform, who, project_id)
 
 
 @router.get("/audit")
 def audit_log(
-    platform: PlatformDep, who: PrincipalDep, after_id: int = 0, limit: int = 100
+    platform: PlatformDep, who: PrincipalDep, after_id: AfterQuery = 0, limit: LimitQuery = 100
 ) -> dict[str, Any]:
     return audit_view.list_entries(platform, who, after_id=after_id, limit=limit)
