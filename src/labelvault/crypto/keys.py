@@ -63,6 +63,19 @@ class KeyProvider(Protocol):
         """Decrypt a wrapped DEK with the KEK named ``kek_id``."""
         ...
 
+    def wrap_with(self, kek_id: str, dek: bytes, *, context: bytes) -> bytes:
+        """Encrypt ``dek`` under the named KEK (a dedicated one from ``add_key``)."""
+        ...
+
+    def add_key(self) -> str:
+        """Create a dedicated KEK (e.g. one per project) and return its id."""
+        ...
+
+    def destroy_key(self, kek_id: str) -> None:
+        """Destroy a dedicated KEK for good: what it wrapped becomes unreadable everywhere,
+        including in database backups (crypto-shredding)."""
+        ...
+
 
 def rewrap(
     provider: KeyProvider, kek_id: str, wrapped: bytes, *, context: bytes
@@ -89,6 +102,9 @@ class _KekRing:
         self._aeads = {kek_id: AESGCM(key) for kek_id, key in self.keys.items()}
 
     def wrap(self, dek: bytes, context: bytes) -> tuple[str, bytes]:
+        return self.current, self._seal(self.current, dek, context)
+
+    def _seal(self, kek_id: str, dek: bytes, context: bytes) -> bytes:
         _check_bytes("dek", dek)
         _check_bytes("context", context)
         if not dek:
@@ -97,8 +113,16 @@ class _KekRing:
                 hint="Pass the 32 raw bytes of the data key (DataKey.raw).",
             )
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._aeads[self.current].encrypt(nonce, dek, context)
-        return self.current, bytes((_WRAP_VERSION,)) + nonce + sealed
+        sealed = self._aeads[kek_id].encrypt(nonce, dek, context)
+        return bytes((_WRAP_VERSION,)) + nonce + sealed
+
+    def wrap_with(self, kek_id: str, dek: bytes, context: bytes) -> bytes:
+        if kek_id not in self._aeads:
+            raise ServiceUnavailable(
+                f"Key-encryption key {kek_id!r} does not exist.",
+                hint="Create it with add_key() first, or reload the key file.",
+            )
+        return self._seal(kek_id, dek, context)
 
     def has(self, kek_id: str) -> bool:
         return kek_id in self._aeads
@@ -220,6 +244,37 @@ class LocalKeyFileProvider(KeyProvider):
             self._ring = _KekRing(kek_id, keys)
         return kek_id
 
+    def wrap_with(self, kek_id: str, dek: bytes, *, context: bytes) -> bytes:
+        ring = self._ring
+        if not ring.has(kek_id):
+            ring = self.reload()
+        return ring.wrap_with(kek_id, dek, context)
+
+    def add_key(self) -> str:
+        """Add a dedicated KEK to the file (atomically, under the file lock)."""
+        with self._lock, _exclusive_file_lock(self.path):
+            ring = _load_key_file(self.path)
+            kek_id = _new_kek_id("dek-kek")
+            keys = {**ring.keys, kek_id: os.urandom(KEY_BYTES)}
+            _atomic_write(self.path, _dump_key_file(ring.current, keys))
+            self._ring = _KekRing(ring.current, keys)
+        return kek_id
+
+    def destroy_key(self, kek_id: str) -> None:
+        """Remove a dedicated KEK from the file; the current master KEK cannot be destroyed."""
+        with self._lock, _exclusive_file_lock(self.path):
+            ring = _load_key_file(self.path)
+            if kek_id == ring.current:
+                raise Conflict(
+                    f"{kek_id!r} is the current key-encryption key and cannot be destroyed.",
+                    hint="Rotate first; only dedicated or retired keys can be destroyed.",
+                )
+            if kek_id not in ring.keys:
+                return
+            keys = {k: v for k, v in ring.keys.items() if k != kek_id}
+            _atomic_write(self.path, _dump_key_file(ring.current, keys))
+            self._ring = _KekRing(ring.current, keys)
+
 
 class InMemoryKeyProvider(KeyProvider):
     """KEKs held only in memory: for tests and throw-away demos, never for real data."""
@@ -242,9 +297,28 @@ class InMemoryKeyProvider(KeyProvider):
         self._ring = _KekRing(kek_id, {**self._ring.keys, kek_id: os.urandom(KEY_BYTES)})
         return kek_id
 
+    def wrap_with(self, kek_id: str, dek: bytes, *, context: bytes) -> bytes:
+        return self._ring.wrap_with(kek_id, dek, context)
 
-def _new_kek_id() -> str:
-    return "kek-" + secrets.token_hex(8)
+    def add_key(self) -> str:
+        kek_id = _new_kek_id("dek-kek")
+        self._ring = _KekRing(
+            self._ring.current, {**self._ring.keys, kek_id: os.urandom(KEY_BYTES)}
+        )
+        return kek_id
+
+    def destroy_key(self, kek_id: str) -> None:
+        if kek_id == self._ring.current:
+            raise Conflict(
+                f"{kek_id!r} is the current key-encryption key and cannot be destroyed.",
+                hint="Rotate first; only dedicated or retired keys can be destroyed.",
+            )
+        keys = {k: v for k, v in self._ring.keys.items() if k != kek_id}
+        self._ring = _KekRing(self._ring.current, keys)
+
+
+def _new_kek_id(prefix: str = "kek") -> str:
+    return f"{prefix}-{secrets.token_hex(8)}"
 
 
 def _check_bytes(name: str, value: object) -> None:

@@ -7,6 +7,7 @@ writers rarely wait on the same chain-head row lock.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,30 +72,62 @@ class AuditProblem:
 
 
 def verify(db: Database) -> tuple[int, AuditProblem | None]:
-    """Check every chain of every org; returns (entries checked, first problem or None)."""
+    """Check every chain of every org; returns (entries checked, first problem or None).
+
+    Orgs and chains are gathered from the orgs table, the chain heads and the log itself,
+    so deleting chain heads (or a whole org's heads) cannot hide a tampered log.
+    """
     checked = 0
     with db.read() as conn:
         for org_id in audit_store.org_ids(conn):
             heads = audit_store.chain_heads(conn, org_id)
-            for shard in sorted(heads):
-                rows: list[tuple[Any, dict[str, Any], bytes]] = []
-                last: tuple[Any, int, bytes] | None = None
-                for row in audit_store.iter_chain(conn, org_id, shard):
-                    entry = {k: row[k] for k in _ENTRY_KEYS}
-                    rows.append((row["id"], entry, bytes(row["hash"])))
-                    last = (row["id"], int(row["seq"]), bytes(row["hash"]))
-                checked += len(rows)
-                broken: ChainBreak | None = verify_chain(rows)
+            shards = set(range(audit_store.AUDIT_SHARDS)) | set(heads)
+            shards |= set(audit_store.shards_in_log(conn, org_id))
+            for shard in sorted(shards):
+                last: list[tuple[Any, int, bytes]] = []
+
+                def entries(
+                    org_id: int = org_id,
+                    shard: int = shard,
+                    last: list[tuple[Any, int, bytes]] = last,
+                ) -> Iterator[tuple[Any, dict[str, Any], bytes]]:
+                    for row in audit_store.iter_chain(conn, org_id, shard):
+                        last[:] = [(row["id"], int(row["seq"]), bytes(row["hash"]))]
+                        yield row["id"], {k: row[k] for k in _ENTRY_KEYS}, bytes(row["hash"])
+
+                counted = _Counter(entries())
+                broken: ChainBreak | None = verify_chain(counted)
+                checked += counted.n
                 if broken is not None:
                     return checked, AuditProblem(org_id, shard, broken.entry_id, broken.reason)
+                last_id, last_seq, last_hash = last[0] if last else (None, 0, audit_store.GENESIS)
+                if shard not in heads:
+                    return checked, AuditProblem(
+                        org_id,
+                        shard,
+                        last_id,
+                        "the chain head row is missing: it was deleted, so the end of this "
+                        "chain cannot be checked",
+                    )
                 head_seq, head_hash = heads[shard]
-                last_seq, last_hash = (last[1], last[2]) if last else (0, audit_store.GENESIS)
                 if (head_seq, head_hash) != (last_seq, last_hash):
                     return checked, AuditProblem(
                         org_id,
                         shard,
-                        last[0] if last else None,
+                        last_id,
                         f"the chain head says {head_seq} entries but the log ends at "
                         f"{last_seq}: entries after it were deleted",
                     )
     return checked, None
+
+
+class _Counter:
+    """Counts the entries an iterator yields, without holding them."""
+
+    def __init__(self, source: Iterator[tuple[Any, dict[str, Any], bytes]]) -> None:
+        self.source, self.n = source, 0
+
+    def __iter__(self) -> Iterator[tuple[Any, dict[str, Any], bytes]]:
+        for entry in self.source:
+            self.n += 1
+            yield entry

@@ -7,13 +7,13 @@ from typing import Any
 
 import orjson
 
-from labelvault.crypto import DataKey, rewrap
+from labelvault.crypto import DataKey
 from labelvault.domain.roles import Permission, ProjectRole
 from labelvault.domain.schema import LabelSchema, parse_schema
 from labelvault.domain.text import check_text
 from labelvault.errors import InvalidInput, NotFound
 from labelvault.services import audit
-from labelvault.services.access import ProjectAccess, authorize_project, require_org_admin
+from labelvault.services.access import authorize_project, require_org_admin
 from labelvault.services.context import Platform, Principal, key_context
 from labelvault.storage import accounts as account_store
 from labelvault.storage import projects as store
@@ -102,7 +102,10 @@ def create(
             overlap=overlap,
             lease_seconds=lease,
         )
-        kek_id, wrapped = platform.keys.wrap(dek.raw, context=key_context(project_id))
+        # Each project gets its own key-encryption key, kept in the key provider (never in
+        # the database), so deleting the project can destroy it for good.
+        kek_id = platform.keys.add_key()
+        wrapped = platform.keys.wrap_with(kek_id, dek.raw, context=key_context(project_id))
         store.store_key(conn, who.org_id, project_id, kek_id, wrapped)
         if not who.is_org_admin:
             store.set_member(conn, who.org_id, project_id, who.user_id, ProjectRole.MANAGER)
@@ -178,14 +181,21 @@ def update(
 
 
 def delete(platform: Platform, who: Principal, project_id: int) -> None:
-    """Delete a project and destroy its data key: its data is unreadable even in backups."""
+    """Delete a project and destroy its key-encryption key (crypto-shred).
+
+    The wrapped data key may survive in database backups, but the key that unwraps it
+    lived only in the key provider and is gone, so those backups cannot be read either.
+    """
     with platform.db.write() as conn:
         authorize_project(conn, who, project_id, Permission.PROJECT_DELETE)
+        stored = store.load_key(conn, project_id)
         store.mark_deleted(conn, who.org_id, project_id)
         audit.record_as(
             conn, who, "project.delete", f"project:{project_id}", {"crypto_shred": True}
         )
     platform.forget_key(project_id)
+    if stored is not None and stored[0] != platform.keys.current_kek_id():
+        platform.keys.destroy_key(stored[0])
 
 
 def _role(value: Any) -> ProjectRole:
@@ -249,27 +259,33 @@ def list_members(platform: Platform, who: Principal, project_id: int) -> list[di
 
 
 def rotate_keys(platform: Platform, who: Principal | None = None) -> dict[str, Any]:
-    """Re-wrap every project data key under the current key-encryption key."""
+    """Give every project a fresh key-encryption key and re-wrap its data key under it.
+
+    The data itself is not re-encrypted (the data keys stay), so this runs without
+    downtime; the retired keys are destroyed once the new wraps are committed.
+    """
     if who is not None:
         require_org_admin(who)
-    changed = 0
+    retired: list[str] = []
     with platform.db.write() as conn:
         for org_id, project_id, kek_id, wrapped in store.all_keys(conn):
-            new_id, new_wrapped = rewrap(
-                platform.keys, kek_id, wrapped, context=key_context(project_id)
+            context = key_context(project_id)
+            dek = platform.keys.unwrap(kek_id, wrapped, context=context)
+            new_id = platform.keys.add_key()
+            store.replace_key(
+                conn, project_id, new_id, platform.keys.wrap_with(new_id, dek, context=context)
             )
-            if new_id != kek_id:
-                store.replace_key(conn, project_id, new_id, new_wrapped)
-                audit.record(
-                    conn,
-                    org_id,
-                    who.user_id if who else None,
-                    "key.rewrap",
-                    f"project:{project_id}",
-                    {"from": kek_id, "to": new_id},
-                )
-                changed += 1
-    return {"rewrapped": changed, "kek_id": platform.keys.current_kek_id()}
-
-
-__all__ = ["ProjectAccess", "create", "delete", "get", "list_visible", "schema_of", "update"]
+            audit.record(
+                conn,
+                org_id,
+                who.user_id if who else None,
+                "key.rewrap",
+                f"project:{project_id}",
+                {"from": kek_id, "to": new_id},
+            )
+            retired.append(kek_id)
+    master = platform.keys.current_kek_id()
+    for kek_id in retired:
+        if kek_id != master:
+            platform.keys.destroy_key(kek_id)
+    return {"rewrapped": len(retired), "kek_id": master}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, union, update
 
-from labelvault.storage.tables import audit_chains, audit_log
+from labelvault.storage.tables import audit_chains, audit_log, orgs
 
 #: Chains per org: appends from different shards never wait on one another's row lock.
 AUDIT_SHARDS = 8
@@ -42,7 +42,14 @@ def append(conn: Connection, row: dict[str, Any]) -> None:
 
 
 def org_ids(conn: Connection) -> list[int]:
-    return [int(o) for o in conn.execute(select(audit_chains.c.org_id).distinct()).scalars()]
+    """Every org that has, or should have, an audit log."""
+    stmt = union(select(orgs.c.id), select(audit_chains.c.org_id), select(audit_log.c.org_id))
+    return sorted(int(o) for o in conn.execute(stmt).scalars())
+
+
+def shards_in_log(conn: Connection, org_id: int) -> list[int]:
+    stmt = select(audit_log.c.shard).where(audit_log.c.org_id == org_id).distinct()
+    return [int(s) for s in conn.execute(stmt).scalars()]
 
 
 def chain_heads(conn: Connection, org_id: int) -> dict[int, tuple[int, bytes]]:

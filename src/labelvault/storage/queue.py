@@ -92,14 +92,31 @@ def pick_item(
     seen = exists().where(
         and_(assignments.c.item_id == items.c.id, assignments.c.annotator_id == annotator_id)
     )
-    stmt = (
-        select(items.c.id, items.c.external_id, items.c.payload, items.c.created_at)
+    columns = (items.c.id, items.c.external_id, items.c.payload, items.c.created_at)
+    fresh = (
+        select(*columns)
         .where(items.c.project_id == project_id, items.c.slots_used == 0, ~seen)
         .order_by(items.c.slots_used.desc(), items.c.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     )
-    row = conn.execute(stmt).mappings().first()
+    row = conn.execute(fresh).mappings().first()
+    if row is None and overlap > 1:
+        # Slow path, only when there is no fresh item: an open item beyond the window
+        # that this annotator has not seen (they may have answered many of the others).
+        rest = (
+            select(*columns)
+            .where(
+                items.c.project_id == project_id,
+                items.c.slots_used > 0,
+                items.c.slots_used < overlap,
+                ~seen,
+            )
+            .order_by(items.c.slots_used.desc(), items.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        row = conn.execute(rest).mappings().first()
     return dict(row) if row else None
 
 
