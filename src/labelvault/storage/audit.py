@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, union, update
+from sqlalchemy import Connection, bindparam, insert, select, union, update
 
 from labelvault.storage.tables import audit_chains, audit_log, orgs
 
@@ -21,23 +21,38 @@ def create_chains(conn: Connection, org_id: int) -> None:
     )
 
 
+_LOCK_HEAD = (
+    select(audit_chains.c.seq, audit_chains.c.head)
+    .where(audit_chains.c.org_id == bindparam("org"), audit_chains.c.shard == bindparam("shard"))
+    .with_for_update()
+)
+_INSERT = insert(audit_log)
+_MOVE_HEAD = (
+    update(audit_chains)
+    .where(
+        audit_chains.c.org_id == bindparam("b_org"), audit_chains.c.shard == bindparam("b_shard")
+    )
+    .values(seq=bindparam("b_seq"), head=bindparam("b_head"))
+)
+
+
 def lock_chain(conn: Connection, org_id: int, shard: int) -> tuple[int, bytes]:
     """Lock a chain head for this transaction; returns (last seq, last hash)."""
-    row = conn.execute(
-        select(audit_chains.c.seq, audit_chains.c.head)
-        .where(audit_chains.c.org_id == org_id, audit_chains.c.shard == shard)
-        .with_for_update()
-    ).one()
+    row = conn.execute(_LOCK_HEAD, {"org": org_id, "shard": shard}).one()
     return int(row[0]), bytes(row[1])
 
 
 def append(conn: Connection, row: dict[str, Any]) -> None:
     """Insert an entry and move its chain head; the caller computed row['hash']."""
-    conn.execute(insert(audit_log).values(**row))
+    conn.execute(_INSERT, row)
     conn.execute(
-        update(audit_chains)
-        .where(audit_chains.c.org_id == row["org_id"], audit_chains.c.shard == row["shard"])
-        .values(seq=row["seq"], head=row["hash"])
+        _MOVE_HEAD,
+        {
+            "b_org": row["org_id"],
+            "b_shard": row["shard"],
+            "b_seq": row["seq"],
+            "b_head": row["hash"],
+        },
     )
 
 

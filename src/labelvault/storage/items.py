@@ -93,11 +93,16 @@ def list_items(
     return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
+_GET_ITEM = select(items.c.id, items.c.external_id, items.c.payload, items.c.created_at).where(
+    items.c.org_id == bindparam("org"),
+    items.c.project_id == bindparam("project"),
+    items.c.id == bindparam("item"),
+)
+
+
 def get_item(conn: Connection, org_id: int, project_id: int, item_id: int) -> dict[str, Any] | None:
-    stmt = select(items.c.id, items.c.external_id, items.c.payload, items.c.created_at).where(
-        items.c.org_id == org_id, items.c.project_id == project_id, items.c.id == item_id
-    )
-    row = conn.execute(stmt).mappings().first()
+    params = {"org": org_id, "project": project_id, "item": item_id}
+    row = conn.execute(_GET_ITEM, params).mappings().first()
     return dict(row) if row else None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
 
 from labelvault.storage.database import now_ms
 from labelvault.storage.tables import (
@@ -201,29 +201,35 @@ def member_role(conn: Connection, project_id: int, user_id: int) -> str | None:
     ).scalar_one_or_none()
 
 
+_PROJECT_WITH_ROLE = (
+    select(projects, project_schemas.c.schema_json, project_members.c.role.label("member_role"))
+    .join(
+        project_schemas,
+        and_(
+            project_schemas.c.project_id == projects.c.id,
+            project_schemas.c.version == projects.c.schema_version,
+        ),
+    )
+    .outerjoin(
+        project_members,
+        and_(
+            project_members.c.project_id == projects.c.id,
+            project_members.c.user_id == bindparam("user"),
+        ),
+    )
+    .where(projects.c.org_id == bindparam("org"), projects.c.id == bindparam("project"), _LIVE)
+)
+
+
 def project_with_role(
     conn: Connection, org_id: int, project_id: int, user_id: int
 ) -> dict[str, Any] | None:
     """The live project (org-scoped) plus the user's role in it, in one round trip."""
-    stmt = (
-        select(projects, project_schemas.c.schema_json, project_members.c.role.label("member_role"))
-        .join(
-            project_schemas,
-            and_(
-                project_schemas.c.project_id == projects.c.id,
-                project_schemas.c.version == projects.c.schema_version,
-            ),
-        )
-        .outerjoin(
-            project_members,
-            and_(
-                project_members.c.project_id == projects.c.id,
-                project_members.c.user_id == user_id,
-            ),
-        )
-        .where(projects.c.org_id == org_id, projects.c.id == project_id, _LIVE)
+    row = (
+        conn.execute(_PROJECT_WITH_ROLE, {"org": org_id, "project": project_id, "user": user_id})
+        .mappings()
+        .first()
     )
-    row = conn.execute(stmt).mappings().first()
     return dict(row) if row else None
 
 

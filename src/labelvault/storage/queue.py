@@ -22,37 +22,136 @@ from labelvault.storage.tables import assignments, items
 #: How many partly-labelled items to look at before falling back to fresh ones.
 PARTIAL_WINDOW = 64
 
+# The hot paths run these statements thousands of times a second: they are built once
+# here, with bound parameters, instead of on every call.
+_a, _i = assignments.c, items.c
+_ITEM_COLUMNS = (_i.id, _i.external_id, _i.payload, _i.created_at)
+_NOT_SEEN = ~exists().where(and_(_a.item_id == _i.id, _a.annotator_id == bindparam("annotator")))
+
+_EXPIRE = (
+    update(assignments)
+    .where(
+        _a.project_id == bindparam("project"),
+        _a.status == "leased",
+        _a.lease_expires_at < bindparam("now"),
+    )
+    .values(status="expired")
+    .returning(_a.item_id)
+)
+_FREE_SLOT = update(items).where(_i.id == bindparam("b_id")).values(slots_used=_i.slots_used - 1)
+_TAKE_SLOT = update(items).where(_i.id == bindparam("b_id")).values(slots_used=_i.slots_used + 1)
+_RETAKE_SLOT = (
+    update(items)
+    .where(_i.id == bindparam("b_id"), _i.slots_used < bindparam("overlap"))
+    .values(slots_used=_i.slots_used + 1)
+)
+_PARTIAL = (
+    select(_i.id)
+    .where(
+        _i.project_id == bindparam("project"),
+        _i.slots_used > 0,
+        _i.slots_used < bindparam("overlap"),
+    )
+    .order_by(_i.slots_used.desc(), _i.id)
+    .limit(PARTIAL_WINDOW)
+)
+_MINE_AMONG = select(_a.item_id).where(
+    _a.annotator_id == bindparam("annotator"),
+    _a.item_id.in_(bindparam("ids", expanding=True)),
+)
+_LOCK_IF_OPEN = (
+    select(*_ITEM_COLUMNS)
+    .where(_i.id == bindparam("item"), _i.slots_used < bindparam("overlap"))
+    .with_for_update(skip_locked=True)
+)
+_FRESH = (
+    select(*_ITEM_COLUMNS)
+    .where(_i.project_id == bindparam("project"), _i.slots_used == 0, _NOT_SEEN)
+    .order_by(_i.slots_used.desc(), _i.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_ANY_OPEN_UNSEEN = (
+    select(*_ITEM_COLUMNS)
+    .where(
+        _i.project_id == bindparam("project"),
+        _i.slots_used > 0,
+        _i.slots_used < bindparam("overlap"),
+        _NOT_SEEN,
+    )
+    .order_by(_i.slots_used.desc(), _i.id)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+_NEW_LEASE = insert(assignments).values(
+    org_id=bindparam("org"),
+    project_id=bindparam("project"),
+    item_id=bindparam("item"),
+    annotator_id=bindparam("annotator"),
+    status="leased",
+    leased_at=bindparam("now"),
+    lease_expires_at=bindparam("expires"),
+)
+_ACTIVE_LEASE = (
+    select(_a.id, _a.item_id, _a.lease_expires_at)
+    .where(
+        _a.annotator_id == bindparam("annotator"),
+        _a.project_id == bindparam("project"),
+        _a.status == "leased",
+        _a.lease_expires_at >= bindparam("now"),
+    )
+    .order_by(_a.id)
+    .limit(1)
+)
+_GET = select(assignments).where(_a.org_id == bindparam("org"), _a.id == bindparam("id"))
+_GET_LOCKED = _GET.with_for_update()
+_SET_LEASE = (
+    update(assignments)
+    .where(_a.id == bindparam("b_id"))
+    .values(status="leased", lease_expires_at=bindparam("expires"))
+)
+_SUBMIT = (
+    update(assignments)
+    .where(_a.id == bindparam("b_id"))
+    .values(
+        status="submitted",
+        answer=bindparam("answer"),
+        schema_version=bindparam("version"),
+        idempotency_key=bindparam("key"),
+        submitted_at=bindparam("now"),
+    )
+)
+_SKIP = (
+    update(assignments)
+    .where(_a.id == bindparam("b_id"))
+    .values(
+        status="skipped",
+        skip_reason=bindparam("reason"),
+        idempotency_key=bindparam("key"),
+        submitted_at=bindparam("now"),
+    )
+)
+_HELD_OR_ANSWERED = select(_a.id).where(
+    _a.item_id == bindparam("item"),
+    _a.annotator_id == bindparam("annotator"),
+    _a.status.in_(("leased", "submitted", "skipped")),
+)
+_SUBMITTED = select(_a.id, _a.item_id, _a.annotator_id, _a.answer, _a.schema_version).where(
+    _a.project_id == bindparam("project"), _a.status == "submitted"
+)
+
+
+def _one(conn: Connection, stmt: Any, params: dict[str, Any]) -> dict[str, Any] | None:
+    row = conn.execute(stmt, params).mappings().first()
+    return dict(row) if row else None
+
 
 def reclaim_expired(conn: Connection, project_id: int, now: int) -> int:
     """Return expired leases' slots to the queue; the late submit path may take them back."""
-    expired = conn.execute(
-        update(assignments)
-        .where(
-            assignments.c.project_id == project_id,
-            assignments.c.status == "leased",
-            assignments.c.lease_expires_at < now,
-        )
-        .values(status="expired")
-        .returning(assignments.c.item_id)
-    ).all()
+    expired = conn.execute(_EXPIRE, {"project": project_id, "now": now}).all()
     if expired:
-        conn.execute(
-            update(items)
-            .where(items.c.id == bindparam("b_id"))
-            .values(slots_used=items.c.slots_used - 1),
-            [{"b_id": row[0]} for row in expired],
-        )
+        conn.execute(_FREE_SLOT, [{"b_id": row[0]} for row in expired])
     return len(expired)
-
-
-def _lock_if_open(conn: Connection, item_id: int, overlap: int) -> dict[str, Any] | None:
-    stmt = (
-        select(items.c.id, items.c.external_id, items.c.payload, items.c.created_at)
-        .where(items.c.id == item_id, items.c.slots_used < overlap)
-        .with_for_update(skip_locked=True)
-    )
-    row = conn.execute(stmt).mappings().first()
-    return dict(row) if row else None
 
 
 def pick_item(
@@ -62,62 +161,26 @@ def pick_item(
 
     Partly labelled items come first (so items complete rather than all sitting at one
     label), looking at a bounded window so an annotator who works ahead of the others never
-    scans their own backlog; then fresh items in id order.
+    scans their own backlog; then fresh items in id order; then, only when there is no
+    fresh item, any open item this annotator has not seen.
     """
+    params = {"project": project_id, "annotator": annotator_id, "overlap": overlap}
     if overlap > 1:
-        partial = conn.execute(
-            select(items.c.id)
-            .where(
-                items.c.project_id == project_id,
-                items.c.slots_used > 0,
-                items.c.slots_used < overlap,
-            )
-            .order_by(items.c.slots_used.desc(), items.c.id)
-            .limit(PARTIAL_WINDOW)
-        ).scalars()
-        candidates = list(partial)
+        candidates = list(conn.execute(_PARTIAL, params).scalars())
         if candidates:
             mine = set(
-                conn.execute(
-                    select(assignments.c.item_id).where(
-                        assignments.c.annotator_id == annotator_id,
-                        assignments.c.item_id.in_(bindparam("ids", expanding=True)),
-                    ),
-                    {"ids": candidates},
-                ).scalars()
+                conn.execute(_MINE_AMONG, {"annotator": annotator_id, "ids": candidates}).scalars()
             )
             for item_id in candidates:
-                if item_id not in mine and (row := _lock_if_open(conn, item_id, overlap)):
+                if item_id in mine:
+                    continue
+                row = _one(conn, _LOCK_IF_OPEN, {"item": item_id, "overlap": overlap})
+                if row:
                     return row
-    seen = exists().where(
-        and_(assignments.c.item_id == items.c.id, assignments.c.annotator_id == annotator_id)
-    )
-    columns = (items.c.id, items.c.external_id, items.c.payload, items.c.created_at)
-    fresh = (
-        select(*columns)
-        .where(items.c.project_id == project_id, items.c.slots_used == 0, ~seen)
-        .order_by(items.c.slots_used.desc(), items.c.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    row = conn.execute(fresh).mappings().first()
+    row = _one(conn, _FRESH, params)
     if row is None and overlap > 1:
-        # Slow path, only when there is no fresh item: an open item beyond the window
-        # that this annotator has not seen (they may have answered many of the others).
-        rest = (
-            select(*columns)
-            .where(
-                items.c.project_id == project_id,
-                items.c.slots_used > 0,
-                items.c.slots_used < overlap,
-                ~seen,
-            )
-            .order_by(items.c.slots_used.desc(), items.c.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        row = conn.execute(rest).mappings().first()
-    return dict(row) if row else None
+        row = _one(conn, _ANY_OPEN_UNSEEN, params)
+    return row
 
 
 def lease(
@@ -131,19 +194,17 @@ def lease(
     expires_at: int,
 ) -> int:
     """Take one slot of a locked item and record the lease; returns the assignment id."""
-    conn.execute(
-        update(items).where(items.c.id == item_id).values(slots_used=items.c.slots_used + 1)
-    )
+    conn.execute(_TAKE_SLOT, {"b_id": item_id})
     result = conn.execute(
-        insert(assignments).values(
-            org_id=org_id,
-            project_id=project_id,
-            item_id=item_id,
-            annotator_id=annotator_id,
-            status="leased",
-            leased_at=now,
-            lease_expires_at=expires_at,
-        )
+        _NEW_LEASE,
+        {
+            "org": org_id,
+            "project": project_id,
+            "item": item_id,
+            "annotator": annotator_id,
+            "now": now,
+            "expires": expires_at,
+        },
     )
     return int(result.inserted_primary_key[0])
 
@@ -152,55 +213,26 @@ def active_lease(
     conn: Connection, project_id: int, annotator_id: int, now: int
 ) -> dict[str, Any] | None:
     """The annotator's live lease in this project, if any (re-offered instead of a new one)."""
-    stmt = (
-        select(assignments.c.id, assignments.c.item_id, assignments.c.lease_expires_at)
-        .where(
-            assignments.c.annotator_id == annotator_id,
-            assignments.c.project_id == project_id,
-            assignments.c.status == "leased",
-            assignments.c.lease_expires_at >= now,
-        )
-        .order_by(assignments.c.id)
-        .limit(1)
-    )
-    row = conn.execute(stmt).mappings().first()
-    return dict(row) if row else None
+    return _one(conn, _ACTIVE_LEASE, {"annotator": annotator_id, "project": project_id, "now": now})
 
 
 def get_assignment(
     conn: Connection, org_id: int, assignment_id: int, *, lock: bool = False
 ) -> dict[str, Any] | None:
-    stmt = select(assignments).where(
-        assignments.c.org_id == org_id, assignments.c.id == assignment_id
-    )
-    if lock:
-        stmt = stmt.with_for_update()
-    row = conn.execute(stmt).mappings().first()
-    return dict(row) if row else None
+    return _one(conn, _GET_LOCKED if lock else _GET, {"org": org_id, "id": assignment_id})
 
 
 def retake_slot(conn: Connection, item_id: int, overlap: int) -> bool:
     """Give an expired assignment its slot back if the item still has a free one."""
-    result = conn.execute(
-        update(items)
-        .where(items.c.id == item_id, items.c.slots_used < overlap)
-        .values(slots_used=items.c.slots_used + 1)
-    )
-    return result.rowcount == 1
+    return conn.execute(_RETAKE_SLOT, {"b_id": item_id, "overlap": overlap}).rowcount == 1
 
 
 def release_slot(conn: Connection, item_id: int) -> None:
-    conn.execute(
-        update(items).where(items.c.id == item_id).values(slots_used=items.c.slots_used - 1)
-    )
+    conn.execute(_FREE_SLOT, {"b_id": item_id})
 
 
 def set_lease(conn: Connection, assignment_id: int, expires_at: int) -> None:
-    conn.execute(
-        update(assignments)
-        .where(assignments.c.id == assignment_id)
-        .values(status="leased", lease_expires_at=expires_at)
-    )
+    conn.execute(_SET_LEASE, {"b_id": assignment_id, "expires": expires_at})
 
 
 def record_submit(
@@ -213,15 +245,14 @@ def record_submit(
     now: int,
 ) -> None:
     conn.execute(
-        update(assignments)
-        .where(assignments.c.id == assignment_id)
-        .values(
-            status="submitted",
-            answer=answer,
-            schema_version=schema_version,
-            idempotency_key=idempotency_key,
-            submitted_at=now,
-        )
+        _SUBMIT,
+        {
+            "b_id": assignment_id,
+            "answer": answer,
+            "version": schema_version,
+            "key": idempotency_key,
+            "now": now,
+        },
     )
 
 
@@ -229,31 +260,16 @@ def record_skip(
     conn: Connection, assignment_id: int, *, reason: bytes, idempotency_key: str | None, now: int
 ) -> None:
     conn.execute(
-        update(assignments)
-        .where(assignments.c.id == assignment_id)
-        .values(
-            status="skipped", skip_reason=reason, idempotency_key=idempotency_key, submitted_at=now
-        )
+        _SKIP, {"b_id": assignment_id, "reason": reason, "key": idempotency_key, "now": now}
     )
 
 
 def answered_or_held(conn: Connection, item_id: int, annotator_id: int) -> bool:
     """Whether an annotator may read an item: they hold it or have answered it."""
-    stmt = select(assignments.c.id).where(
-        assignments.c.item_id == item_id,
-        assignments.c.annotator_id == annotator_id,
-        assignments.c.status.in_(("leased", "submitted", "skipped")),
-    )
-    return conn.execute(stmt).first() is not None
+    row = conn.execute(_HELD_OR_ANSWERED, {"item": item_id, "annotator": annotator_id}).first()
+    return row is not None
 
 
 def submitted_answers(conn: Connection, project_id: int) -> list[dict[str, Any]]:
     """Every submitted answer of a project (for quality computations)."""
-    stmt = select(
-        assignments.c.id,
-        assignments.c.item_id,
-        assignments.c.annotator_id,
-        assignments.c.answer,
-        assignments.c.schema_version,
-    ).where(assignments.c.project_id == project_id, assignments.c.status == "submitted")
-    return [dict(r) for r in conn.execute(stmt).mappings()]
+    return [dict(r) for r in conn.execute(_SUBMITTED, {"project": project_id}).mappings()]
