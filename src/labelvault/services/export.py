@@ -14,6 +14,7 @@ from labelvault.formats import FILE_EXTENSIONS, MEDIA_TYPES, check_export_format
 from labelvault.services import audit
 from labelvault.services.access import authorize_project
 from labelvault.services.context import Platform, Principal
+from labelvault.storage import accounts as account_store
 from labelvault.storage import items as item_store
 
 
@@ -40,33 +41,28 @@ def _records(platform: Platform, org_id: int, project_id: int) -> Iterator[dict[
     with platform.db.read() as conn:
         key = platform.data_key(conn, project_id)
         decrypt = key.decrypt
+        emails = {u["id"]: u["email"] for u in account_store.list_users(conn, org_id)}
         for item, answers in item_store.iter_items_with_annotations(conn, org_id, project_id):
             annotations = []
             for a in answers:
                 values = reason = None
-                if a["answer"] is not None:
-                    values = orjson.loads(
-                        decrypt(bytes(a["answer"]), aad(project_id, a["id"], "answer"))
-                    )
-                if a["skip_reason"] is not None:
-                    reason = decrypt(
-                        bytes(a["skip_reason"]), aad(project_id, a["id"], "skip_reason")
-                    ).decode()
+                if a.answer is not None:
+                    values = orjson.loads(decrypt(a.answer, aad(project_id, a.id, "answer")))
+                if a.skip_reason is not None:
+                    reason = decrypt(a.skip_reason, aad(project_id, a.id, "skip_reason")).decode()
                 annotations.append(
                     {
-                        "annotator": a["annotator"],
-                        "status": a["status"],
+                        "annotator": emails.get(a.annotator_id, str(a.annotator_id)),
+                        "status": a.status,
                         "values": values,
                         "skip_reason": reason,
-                        "submitted_at": a["submitted_at"],
-                        "schema_version": a["schema_version"],
+                        "submitted_at": a.submitted_at,
+                        "schema_version": a.schema_version,
                     }
                 )
             yield {
-                "id": item["id"],
-                "external_id": item["external_id"],
-                "data": orjson.loads(
-                    decrypt(bytes(item["payload"]), aad(project_id, item["id"], "payload"))
-                ),
+                "id": item.id,
+                "external_id": item.external_id,
+                "data": orjson.loads(decrypt(item.payload, aad(project_id, item.id, "payload"))),
                 "annotations": annotations,
             }
