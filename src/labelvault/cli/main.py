@@ -41,7 +41,11 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the server (SQLite under --data-dir by default)."""
+    import sys
+
     import uvicorn
+
+    sys.setswitchinterval(0.0005)
 
     from labelvault.server.app import create_app
     from labelvault.services import demo as demo_seed

@@ -16,6 +16,7 @@ from labelvault.services.accounts import TokenCache
 from labelvault.services.context import Platform
 
 API_PREFIX = "/api/v1"
+THREADS = 4
 
 
 def create_app(settings: Settings | None = None, *, platform: Platform | None = None) -> FastAPI:
@@ -26,6 +27,11 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Fewer worker threads than anyio's default 40: SQLite has one writer, and every
+        # extra thread waiting on it costs GIL hand-offs on each request.
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         yield
         if owned:
             platform.close()

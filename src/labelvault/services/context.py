@@ -12,7 +12,9 @@ from labelvault.crypto import DataKey, KeyProvider, LocalKeyFileProvider
 from labelvault.domain.roles import OrgRole, is_org_admin
 from labelvault.errors import NotFound
 from labelvault.storage import projects as project_store
-from labelvault.storage.database import Database
+from labelvault.storage.database import NO_WAIT, Database, WriterBusy
+
+__all__ = ["NO_WAIT", "Platform", "Principal", "WriterBusy", "key_context"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ across any number of app processes.
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import QueuePool
 
 from labelvault.errors import ServiceUnavailable
+
+#: Set by callers that must not block (the server's event loop): a write that would have
+#: to wait for SQLite's single writer raises WriterBusy instead, before doing anything.
+NO_WAIT: contextvars.ContextVar[bool] = contextvars.ContextVar("labelvault_no_wait", default=False)
+
+
+class WriterBusy(Exception):
+    """The SQLite writer is taken; retry the same call where waiting is allowed."""
 
 
 def now_ms() -> int:
@@ -32,6 +42,7 @@ class Database:
     def __init__(self, url: str, *, sqlite_readers: int = 8, echo: bool = False) -> None:
         self.url = make_url(url)
         self.dialect = self.url.get_backend_name()
+        self._write_lock = threading.Lock()
         if self.dialect == "sqlite":
             self._writer = self._sqlite_engine(pool_size=1, echo=echo, writer=True)
             self._reader = self._sqlite_engine(pool_size=sqlite_readers, echo=echo, writer=False)
@@ -92,9 +103,22 @@ class Database:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        """One read-write transaction; commits on success, rolls back on any exception."""
-        with self._writer.begin() as conn:
-            yield conn
+        """One read-write transaction; commits on success, rolls back on any exception.
+
+        On SQLite, writers of this process queue on a lock in front of the one writer
+        connection; under NO_WAIT a taken writer raises WriterBusy instead of waiting.
+        """
+        if not self.is_sqlite:
+            with self._writer.begin() as conn:
+                yield conn
+            return
+        if not self._write_lock.acquire(blocking=not NO_WAIT.get()):
+            raise WriterBusy
+        try:
+            with self._writer.begin() as conn:
+                yield conn
+        finally:
+            self._write_lock.release()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
