@@ -25,19 +25,47 @@ class ExportStream:
     chunks: Iterator[bytes]
 
 
-def export(platform: Platform, who: Principal, project_id: int, fmt: str) -> ExportStream:
-    """Authorize and audit now; stream later from one consistent read snapshot."""
+def export(
+    platform: Platform,
+    who: Principal,
+    project_id: int,
+    fmt: str,
+    *,
+    with_consensus: bool = False,
+) -> ExportStream:
+    """Authorize and audit now; stream later from one consistent read snapshot.
+
+    With `with_consensus`, each record gets {field: {"label", "confidence"}} from the
+    project's quality report (cached until a new answer arrives).
+    """
     check_export_format(fmt)
     with platform.db.write() as conn:
         access = authorize_project(conn, who, project_id, Permission.EXPORT)
-        audit.record_as(conn, who, "project.export", f"project:{project_id}", {"format": fmt})
+        detail = {"format": fmt, "consensus": with_consensus}
+        audit.record_as(conn, who, "project.export", f"project:{project_id}", detail)
         platform.data_key(conn, project_id)
-    records = _records(platform, who.org_id, project_id)
-    filename = f"{access.project['name']}-{project_id}{FILE_EXTENSIONS[fmt]}"
-    return ExportStream(MEDIA_TYPES[fmt], filename, iter_export(records, fmt))
+    consensus = None
+    if with_consensus:
+        from labelvault.services.quality import consensus_for_export
+
+        consensus = consensus_for_export(platform, who.org_id, project_id)
+    records = _records(platform, who.org_id, project_id, consensus)
+    filename = _safe_filename(f"{access.project['name']}-{project_id}{FILE_EXTENSIONS[fmt]}")
+    chunks = iter_export(records, fmt, with_consensus=with_consensus)
+    return ExportStream(MEDIA_TYPES[fmt], filename, chunks)
 
 
-def _records(platform: Platform, org_id: int, project_id: int) -> Iterator[dict[str, Any]]:
+def _safe_filename(name: str) -> str:
+    """A Content-Disposition filename that cannot break the header."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:200]
+
+
+def _records(
+    platform: Platform,
+    org_id: int,
+    project_id: int,
+    consensus: dict[int, dict[str, Any]] | None = None,
+) -> Iterator[dict[str, Any]]:
     with platform.db.read() as conn:
         key = platform.data_key(conn, project_id)
         decrypt = key.decrypt
@@ -60,9 +88,12 @@ def _records(platform: Platform, org_id: int, project_id: int) -> Iterator[dict[
                         "schema_version": a.schema_version,
                     }
                 )
-            yield {
+            record = {
                 "id": item.id,
                 "external_id": item.external_id,
                 "data": orjson.loads(decrypt(item.payload, aad(project_id, item.id, "payload"))),
                 "annotations": annotations,
             }
+            if consensus is not None:
+                record["consensus"] = consensus.get(item.id, {})
+            yield record

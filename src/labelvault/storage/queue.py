@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, func, insert, select, update
 
 from labelvault.storage.tables import assignments, items
 
@@ -273,3 +273,14 @@ def answered_or_held(conn: Connection, item_id: int, annotator_id: int) -> bool:
 def submitted_answers(conn: Connection, project_id: int) -> list[dict[str, Any]]:
     """Every submitted answer of a project (for quality computations)."""
     return [dict(r) for r in conn.execute(_SUBMITTED, {"project": project_id}).mappings()]
+
+
+_FINGERPRINT = select(
+    func.count(), func.coalesce(func.max(_a.submitted_at), 0), func.coalesce(func.max(_a.id), 0)
+).where(_a.project_id == bindparam("project"), _a.status == "submitted")
+
+
+def answers_fingerprint(conn: Connection, project_id: int) -> tuple[int, int, int]:
+    """(count, latest submit time, highest id) of submitted answers: changes with any answer."""
+    n, latest, top = conn.execute(_FINGERPRINT, {"project": project_id}).one()
+    return int(n), int(latest), int(top)

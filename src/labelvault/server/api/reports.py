@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from labelvault.server.api.params import AfterQuery, IdPath, LimitQuery
-from labelvault.server.deps import PlatformDep, PrincipalDep
+from labelvault.server.deps import PlatformDep, PrincipalDep, json_response
 from labelvault.services import audit_view, export, quality
 
 router = APIRouter(tags=["reports"])
@@ -20,8 +20,9 @@ def export_project(
     platform: PlatformDep,
     who: PrincipalDep,
     format: str = Query("jsonl", description="jsonl, csv or parquet"),
+    consensus: bool = Query(False, description="add each item's consensus and confidence"),
 ) -> StreamingResponse:
-    stream = export.export(platform, who, project_id, format)
+    stream = export.export(platform, who, project_id, format, with_consensus=consensus)
     return StreamingResponse(
         stream.chunks,
         media_type=stream.media_type,
@@ -31,9 +32,14 @@ def export_project(
 
 @router.get("/projects/{project_id}/quality")
 def project_quality(
-    project_id: IdPath, platform: PlatformDep, who: PrincipalDep, method: str = "auto"
-) -> dict[str, Any]:
-    return quality.project_quality(platform, who, project_id, method=method)
+    project_id: IdPath,
+    platform: PlatformDep,
+    who: PrincipalDep,
+    method: str = Query("auto", description="auto, mv, wawa, ds, one_coin_ds, glad or mace"),
+) -> Any:
+    """The quality report; 202 with progress while a large project is being computed."""
+    report = quality.project_quality(platform, who, project_id, method=method)
+    return json_response(report, 202 if report["status"] == "running" else 200)
 
 
 @router.get("/projects/{project_id}/leaderboard")
