@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from labelvault.crypto import aad
+from labelvault.crypto import DataKey, aad_many
 from labelvault.domain.roles import Permission
 from labelvault.formats import FILE_EXTENSIONS, MEDIA_TYPES, check_export_format, iter_export
 from labelvault.services import audit
@@ -66,34 +66,50 @@ def _records(
     project_id: int,
     consensus: dict[int, dict[str, Any]] | None = None,
 ) -> Iterator[dict[str, Any]]:
+    """Export records, decrypted a page at a time."""
     with platform.db.read() as conn:
         key = platform.data_key(conn, project_id)
-        decrypt = key.decrypt
         emails = {u["id"]: u["email"] for u in account_store.list_users(conn, org_id)}
-        for item, answers in item_store.iter_items_with_annotations(conn, org_id, project_id):
-            annotations = []
-            for a in answers:
-                values = reason = None
-                if a.answer is not None:
-                    values = orjson.loads(decrypt(a.answer, aad(project_id, a.id, "answer")))
-                if a.skip_reason is not None:
-                    reason = decrypt(a.skip_reason, aad(project_id, a.id, "skip_reason")).decode()
-                annotations.append(
+        loads = orjson.loads
+        for batch, answers in item_store.iter_export_pages(conn, org_id, project_id):
+            payloads = key.decrypt_many(
+                [row[2] for row in batch],
+                aad_many(project_id, [row[0] for row in batch], "payload"),
+            )
+            by_item: dict[int, list[dict[str, Any]]] = {}
+            values = _decrypt_column(key, project_id, answers, 6, "answer")
+            reasons = _decrypt_column(key, project_id, answers, 7, "skip_reason")
+            for a, value, reason in zip(answers, values, reasons, strict=True):
+                by_item.setdefault(a[1], []).append(
                     {
-                        "annotator": emails.get(a.annotator_id, str(a.annotator_id)),
-                        "status": a.status,
-                        "values": values,
-                        "skip_reason": reason,
-                        "submitted_at": a.submitted_at,
-                        "schema_version": a.schema_version,
+                        "annotator": emails.get(a[2], str(a[2])),
+                        "status": a[3],
+                        "values": loads(value) if value is not None else None,
+                        "skip_reason": reason.decode() if reason is not None else None,
+                        "submitted_at": a[4],
+                        "schema_version": a[5],
                     }
                 )
-            record = {
-                "id": item.id,
-                "external_id": item.external_id,
-                "data": orjson.loads(decrypt(item.payload, aad(project_id, item.id, "payload"))),
-                "annotations": annotations,
-            }
-            if consensus is not None:
-                record["consensus"] = consensus.get(item.id, {})
-            yield record
+            for (item_id, external_id, _), payload in zip(batch, payloads, strict=True):
+                record = {
+                    "id": item_id,
+                    "external_id": external_id,
+                    "data": loads(payload),
+                    "annotations": by_item.get(item_id, []),
+                }
+                if consensus is not None:
+                    record["consensus"] = consensus.get(item_id, {})
+                yield record
+
+
+def _decrypt_column(
+    key: DataKey, project_id: int, rows: list[Any], index: int, column: str
+) -> list[bytes | None]:
+    """Decrypt one ciphertext column of many rows in one call; None stays None."""
+    present = [row for row in rows if row[index] is not None]
+    plain = key.decrypt_many(
+        [bytes(row[index]) for row in present],
+        aad_many(project_id, [row[0] for row in present], column),
+    )
+    found = dict(zip((row[0] for row in present), plain, strict=True))
+    return [found.get(row[0]) for row in rows]

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Row, bindparam, func, select, text, update
+from sqlalchemy import Connection, bindparam, func, select, text, update
 
 from labelvault.storage.tables import assignments, items, users
 
@@ -135,56 +135,45 @@ def annotations_for_items(
     return [dict(r) for r in conn.execute(stmt, {"ids": list(item_ids)}).mappings()]
 
 
-_PAGE_ITEMS = (
-    select(items.c.id, items.c.external_id, items.c.payload)
-    .where(
-        items.c.org_id == bindparam("org"),
-        items.c.project_id == bindparam("project"),
-        items.c.id > bindparam("after"),
-    )
-    .order_by(items.c.id)
-    .limit(bindparam("limit"))
+_PAGE_ITEMS_SQL = (
+    "SELECT id, external_id, payload FROM items "
+    "WHERE org_id = {p} AND project_id = {p} AND id > {p} ORDER BY id LIMIT {p}"
 )
-_PAGE_ANSWERS = (
-    select(
-        assignments.c.id,
-        assignments.c.item_id,
-        assignments.c.annotator_id,
-        assignments.c.status,
-        assignments.c.submitted_at,
-        assignments.c.schema_version,
-        assignments.c.answer,
-        assignments.c.skip_reason,
-    )
-    .where(
-        assignments.c.project_id == bindparam("project"),
-        assignments.c.item_id >= bindparam("lo"),
-        assignments.c.item_id <= bindparam("hi"),
-        assignments.c.status.in_(("submitted", "skipped")),
-    )
-    .order_by(assignments.c.item_id, assignments.c.id)
+_PAGE_ANSWERS_SQL = (
+    "SELECT id, item_id, annotator_id, status, submitted_at, schema_version, answer, skip_reason "
+    "FROM assignments WHERE project_id = {p} AND item_id >= {p} AND item_id <= {p} "
+    "AND status IN ('submitted', 'skipped') ORDER BY item_id, id"
 )
 
+ItemTuple = tuple[int, str | None, bytes]
+AnswerTuple = tuple[int, int, int, str, int | None, int | None, bytes | None, bytes | None]
 
-def iter_items_with_annotations(
+
+def iter_export_pages(
     conn: Connection, org_id: int, project_id: int, *, page: int = 5000
-) -> Iterator[tuple[Row[Any], list[Row[Any]]]]:
-    """Every item of a project with its finished assignments, in id order, page by page.
+) -> Iterator[tuple[list[ItemTuple], list[AnswerTuple]]]:
+    """Pages of (items, their finished answers), in item id order, as plain tuples.
 
-    Keyset pagination over item ids, and one range query for the answers of each page,
-    keep memory flat and every query on an index however large the project is.
+    Keyset pagination over item ids and one range query for each page's answers keep
+    memory flat and every query on an index. This is the export hot path (a million rows
+    and more), so it reads through the DB-API cursor, skipping per-row result objects.
+    Answers come as (id, item_id, annotator_id, status, submitted_at, schema_version,
+    answer, skip_reason).
     """
-    after = 0
-    while True:
-        batch = conn.execute(
-            _PAGE_ITEMS, {"org": org_id, "project": project_id, "after": after, "limit": page}
-        ).all()
-        if not batch:
-            return
-        lo, hi = batch[0].id, batch[-1].id
-        by_item: dict[int, list[Row[Any]]] = {}
-        for ann in conn.execute(_PAGE_ANSWERS, {"project": project_id, "lo": lo, "hi": hi}):
-            by_item.setdefault(ann.item_id, []).append(ann)
-        for row in batch:
-            yield row, by_item.get(row.id, [])
-        after = hi
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    items_sql = _PAGE_ITEMS_SQL.format(p=mark)
+    answers_sql = _PAGE_ANSWERS_SQL.format(p=mark)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        after = 0
+        while True:
+            cursor.execute(items_sql, (org_id, project_id, after, page))
+            batch = [(int(i), e, bytes(p)) for i, e, p in cursor.fetchall()]
+            if not batch:
+                return
+            lo, hi = batch[0][0], batch[-1][0]
+            cursor.execute(answers_sql, (project_id, lo, hi))
+            yield batch, cursor.fetchall()
+            after = hi
+    finally:
+        cursor.close()

@@ -126,6 +126,8 @@ items = Table(
     # The work queue: fullest unfinished items first, so items complete instead of all
     # sitting half-labelled; within a fill level, oldest first.
     Index("ix_items_queue", "project_id", text("slots_used DESC"), "id"),
+    # Paging through a project's items in id order (listing, export).
+    Index("ix_items_project", "project_id", "id"),
     Index(
         "uq_items_external",
         "project_id",
@@ -157,6 +159,8 @@ assignments = Table(
     UniqueConstraint("item_id", "annotator_id", name="uq_assignments_item_annotator"),
     Index("ix_assignments_leases", "project_id", "status", "lease_expires_at"),
     Index("ix_assignments_annotator", "annotator_id", "project_id", "status"),
+    # The answers of a range of a project's items (export pages, item views).
+    Index("ix_assignments_project_item", "project_id", "item_id"),
 )
 
 audit_chains = Table(
