@@ -119,7 +119,10 @@ def test_the_audit_log_records_each_kind_of_action(world: Any, settings: Setting
         assert find("item.read", actor_id=ann_id, target=where)  # the lease shows the content
         assert find("answer.submit", actor_id=ann_id, target=where)
     assert len(find("answer.skip", actor_id=ann_id)) == 1
-    assert find("project.export", target=f"project:{pid}")[0]["detail"] == {"format": "jsonl"}
+    assert find("project.export", target=f"project:{pid}")[0]["detail"] == {
+        "format": "jsonl",
+        "consensus": False,
+    }
     assert SECRET not in orjson.dumps(entries).decode()  # ids and counts, never content
 
     other = _all_entries(world.other_owner)

@@ -180,3 +180,18 @@ def test_leaderboard_ranks_models_from_pairwise_answers(world):
     assert all(m["ci"][0] <= m["score"] <= m["ci"][1] for m in ranking)
     no_pairs = world.owner.get(f"/api/v1/projects/{world.project()['id']}/leaderboard")
     assert no_pairs.status_code == 422
+
+
+def test_auto_never_label_switches_against_a_clear_majority():
+    """Four annotators always answer the same class, one answers at random. Dawid-Skene
+    can explain the constant four as "always says 3 whatever the truth" and take the
+    random one as the truth, with a better held-out likelihood; auto must not pick that."""
+    import numpy as np
+
+    n_items, constant = 90, 3
+    tasks = np.repeat(np.arange(n_items), 5)
+    workers = np.tile(np.arange(5), n_items)
+    for seed in (3, 5, 6, 7, 10):  # seeds where plain held-out selection picks the switch
+        labels = np.where(workers < 4, constant, np.random.default_rng(seed).integers(0, 5, 450))
+        model, name, _ = quality._categorical(tasks, workers, labels, 5, "auto")
+        assert (np.asarray(model.labels_) == constant).all(), (seed, name)

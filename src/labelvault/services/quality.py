@@ -217,23 +217,34 @@ def _aggregable_fields(schema: LabelSchema) -> list[tuple[str, str]]:
 # -- categorical fields ----------------------------------------------------------------
 
 
-def _model(method: str, per_task_max: int, n_workers: int) -> tuple[Any, str]:
-    if method == "auto":
-        if per_task_max < 2 or n_workers < 2:
-            return q.MajorityVote(), "majority_vote"
-        return q.AutoAggregator(), "auto"
-    return CANDIDATES[method](), METHOD_NAMES[method]
+AUTO_CANDIDATES = ("mv", "wawa", "ds", "one_coin_ds", "glad", "mace")
+#: In auto mode a model must agree with a strict majority vote on this share of the items
+#: that have one; held-out likelihood alone cannot see label switching (a confusion-matrix
+#: model may "explain" unanimous annotators as always answering the same, whatever the truth).
+MIN_MAJORITY_AGREEMENT = 0.8
 
 
 def _categorical(
     tasks: np.ndarray, workers: np.ndarray, labels: np.ndarray, k: int, method: str
 ) -> tuple[Any, str, np.ndarray]:
     per_task = np.bincount(tasks)
-    model, name = _model(method, int(per_task.max()), int(workers.max()) + 1)
-    model.fit(tasks, workers, labels, n_classes=k)
-    if name == "auto":
-        name = METHOD_NAMES.get(model.best_, model.best_)
-    return model, name, per_task
+    if method != "auto":
+        model = CANDIDATES[method]().fit(tasks, workers, labels, n_classes=k)
+        return model, METHOD_NAMES[method], per_task
+    mv = q.MajorityVote().fit(tasks, workers, labels, n_classes=k)
+    if int(per_task.max()) < 2 or int(workers.max()) < 1:
+        return mv, "majority_vote", per_task
+    votes = np.zeros((per_task.size, k))
+    np.add.at(votes, (tasks, labels), 1)
+    clear = votes.max(axis=1) > per_task / 2
+    candidates = list(AUTO_CANDIDATES)
+    while candidates:
+        model = q.AutoAggregator(candidates).fit(tasks, workers, labels, n_classes=k)
+        chosen = np.asarray(model.labels_)
+        if not clear.any() or (chosen[clear] == mv.labels_[clear]).mean() >= MIN_MAJORITY_AGREEMENT:
+            return model, METHOD_NAMES.get(model.best_, model.best_), per_task
+        candidates.remove(model.best_)
+    return mv, "majority_vote", per_task
 
 
 def _categorical_report(

@@ -136,8 +136,10 @@ _HELD_OR_ANSWERED = select(_a.id).where(
     _a.annotator_id == bindparam("annotator"),
     _a.status.in_(("leased", "submitted", "skipped")),
 )
-_SUBMITTED = select(_a.id, _a.item_id, _a.annotator_id, _a.answer, _a.schema_version).where(
-    _a.project_id == bindparam("project"), _a.status == "submitted"
+_SUBMITTED = (
+    select(_a.id, _a.item_id, _a.annotator_id, _a.answer, _a.schema_version)
+    .where(_a.project_id == bindparam("project"), _a.status == "submitted")
+    .order_by(_a.id)
 )
 
 
