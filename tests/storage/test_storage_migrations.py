@@ -22,6 +22,9 @@ def test_upgrade_one_revision_at_a_time_reaches_a_schema_equal_to_the_code(db_ur
     try:
         script = ScriptDirectory.from_config(migrate.alembic_config())
         revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
+        migrate.upgrade(db)
+        migrate.downgrade(db, "base")  # the shared PostgreSQL test database may be at head
+        assert migrate.current_revision(db) is None
         for revision in revisions:
             migrate.upgrade(db, revision)
             assert migrate.current_revision(db) == revision
