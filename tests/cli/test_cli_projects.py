@@ -558,3 +558,22 @@ def test_export_requires_format_and_out(server, cli):
     result = cli("export", "p1")
     assert result.exit_code == 2
     assert server.requests == []
+
+
+def test_quality_waits_for_a_report_computed_in_the_background(server, cli, monkeypatch):
+    import labelvault.cli.projects as commands
+
+    replies = iter(
+        [
+            httpx.Response(202, json={"status": "running", "progress": 0.2, "stage": "reading"}),
+            httpx.Response(202, json={"status": "running", "progress": 0.7, "stage": "aggr"}),
+            httpx.Response(200, json={**QUALITY, "status": "ready"}),
+        ]
+    )
+    server.on("GET", "/projects/p1/quality", lambda request: next(replies))
+    original = commands._wait_for_report
+    monkeypatch.setattr(commands, "_wait_for_report", lambda c, p: original(c, p, poll_s=0.0))
+    result = cli("quality", "p1", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "ready"
+    assert len([r for r in server.requests if r.url.path.endswith("/quality")]) == 3

@@ -357,11 +357,34 @@ def show_quality(
 ) -> None:
     """Agreement per field, annotator scores and consensus for a project."""
     with failing_nicely(), _remote.connect(url, token) as client:
-        report = client.quality(project_id)
+        report = _wait_for_report(client, project_id)
         if as_json:
             print_json(report)
         else:
             render_report(report, console())
+
+
+def _wait_for_report(client: Client, project_id: int, poll_s: float = 0.5) -> dict[str, Any]:
+    """A large project's report is computed in the background: poll, with a progress bar
+    on a terminal, until it is ready."""
+    import time
+
+    from rich.progress import Progress
+
+    report = client.quality(project_id)
+    if report.get("status") != "running":
+        return report
+    with Progress(console=console(), transient=True, disable=not console().is_terminal) as bar:
+        task = bar.add_task("computing quality report", total=1.0)
+        while report.get("status") == "running":
+            bar.update(
+                task,
+                completed=report.get("progress", 0.0),
+                description=str(report.get("stage", "computing")),
+            )
+            time.sleep(poll_s)
+            report = client.quality(project_id)
+    return report
 
 
 def show_leaderboard(
