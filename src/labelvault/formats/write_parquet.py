@@ -200,6 +200,9 @@ def iter_parquet(
             writer.write_table(group.to_table(schema), row_group_size=len(group))
     finally:
         writer.close()
+        # Hand the row groups' buffers back to the system: Arrow's allocator keeps freed
+        # memory for reuse, which would leave a long-running server at its export peak.
+        pa.default_memory_pool().release_unused()
     yield from _pieces(sink.drain(), chunk_bytes)
 
 

@@ -50,7 +50,7 @@ class Database:
             if self.url.drivername == "postgresql":
                 self.url = self.url.set(drivername="postgresql+psycopg")
             self._writer = create_engine(
-                self.url, pool_size=16, max_overflow=16, pool_pre_ping=True, echo=echo
+                self.url, pool_size=16, max_overflow=16, pool_recycle=1800, echo=echo
             )
             self._reader = self._writer
         else:
@@ -91,7 +91,9 @@ class Database:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA cache_size=-65536")
+            # Page cache per connection (KiB): generous for the one writer, small for the
+            # readers, so a long export scan cannot grow the process by much.
+            cur.execute(f"PRAGMA cache_size=-{65536 if writer else 8192}")
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
