@@ -45,6 +45,9 @@ def create_app(settings: Settings | None = None, *, platform: Platform | None = 
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
         lifespan=lifespan,
+        # No telemetry of any kind, not even to a local OpenTelemetry provider; it also
+        # costs a check on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.platform = platform
     app.state.token_cache = TokenCache(settings.token_cache_seconds)

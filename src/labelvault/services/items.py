@@ -27,6 +27,8 @@ from labelvault.storage import queue as queue_store
 from labelvault.storage.database import now_ms
 
 MAX_LISTED_ERRORS = 100
+#: Imports at least this large refresh the planner statistics afterwards.
+ANALYZE_AFTER_ROWS = 10_000
 ON_ERROR = ("abort", "skip")
 ON_DUPLICATE = ("skip", "update")
 
@@ -132,6 +134,9 @@ def import_items(
             f"project:{project_id}",
             {k: v for k, v in result.as_dict().items() if k != "errors"},
         )
+    if result.created + result.updated >= ANALYZE_AFTER_ROWS:
+        with platform.db.write() as conn:
+            store.refresh_statistics(conn)
     return result.as_dict()
 
 

@@ -177,3 +177,18 @@ def iter_export_pages(
             after = hi
     finally:
         cursor.close()
+
+
+def refresh_statistics(conn: Connection) -> None:
+    """Update the planner's statistics after a bulk change (a large import).
+
+    Without them a freshly filled table looks empty to the planner, which then picks plans
+    that scan instead of seek (PostgreSQL's autoanalyze catches up only later).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE items")
+        conn.exec_driver_sql("ANALYZE assignments")
+        return
+    conn.exec_driver_sql("PRAGMA analysis_limit=2000")
+    conn.exec_driver_sql("ANALYZE items")
+    conn.exec_driver_sql("ANALYZE assignments")

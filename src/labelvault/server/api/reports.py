@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 
 from labelvault.server.api.params import AfterQuery, IdPath, LimitQuery
 from labelvault.server.deps import PlatformDep, PrincipalDep, json_response
-from labelvault.services import audit_view, export, quality
+from labelvault.services import audit_view, export
 
 router = APIRouter(tags=["reports"])
 
@@ -38,6 +38,8 @@ def project_quality(
     method: str = Query("auto", description="auto, mv, wawa, ds, one_coin_ds, glad or mace"),
 ) -> Any:
     """The quality report; 202 with progress while a large project is being computed."""
+    from labelvault.services import quality  # NumPy/SciPy load on first use, not at startup
+
     report = quality.project_quality(platform, who, project_id, method=method)
     return json_response(report, 202 if report["status"] == "running" else 200)
 
@@ -46,6 +48,8 @@ def project_quality(
 def project_leaderboard(
     project_id: IdPath, platform: PlatformDep, who: PrincipalDep
 ) -> dict[str, Any]:
+    from labelvault.services import quality
+
     return quality.leaderboard(platform, who, project_id)
 
 
