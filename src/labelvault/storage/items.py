@@ -187,8 +187,6 @@ def refresh_statistics(conn: Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("ANALYZE items")
-        conn.exec_driver_sql("ANALYZE assignments")
         return
     conn.exec_driver_sql("PRAGMA analysis_limit=2000")
     conn.exec_driver_sql("ANALYZE items")
-    conn.exec_driver_sql("ANALYZE assignments")

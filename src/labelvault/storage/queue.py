@@ -66,16 +66,25 @@ _LOCK_IF_OPEN = (
 )
 _FRESH = (
     select(*_ITEM_COLUMNS)
-    .where(_i.project_id == bindparam("project"), _i.slots_used == 0, _NOT_SEEN)
-    .order_by(_i.slots_used.desc(), _i.id)
+    .where(
+        _i.project_id == bindparam("project"),
+        _i.slots_used == 0,
+        _i.id.not_in(bindparam("passed", expanding=True)),
+    )
+    .order_by(_i.id)
     .limit(1)
     .with_for_update(skip_locked=True)
 )
+_SEEN_ONE = select(_a.id).where(
+    _a.item_id == bindparam("item"), _a.annotator_id == bindparam("annotator")
+)
+#: Fresh items an annotator already saw (their lease expired, or they skipped it) that
+#: `next` steps over before switching to the slower anti-join query.
+FRESH_TRIES = 4
 _ANY_OPEN_UNSEEN = (
     select(*_ITEM_COLUMNS)
     .where(
         _i.project_id == bindparam("project"),
-        _i.slots_used > 0,
         _i.slots_used < bindparam("overlap"),
         _NOT_SEEN,
     )
@@ -179,10 +188,17 @@ def pick_item(
                 row = _one(conn, _LOCK_IF_OPEN, {"item": item_id, "overlap": overlap})
                 if row:
                     return row
-    row = _one(conn, _FRESH, params)
-    if row is None and overlap > 1:
-        row = _one(conn, _ANY_OPEN_UNSEEN, params)
-    return row
+    passed: list[int] = []
+    for _ in range(FRESH_TRIES):
+        row = _one(conn, _FRESH, {"project": project_id, "passed": passed})
+        if row is None:
+            break
+        if conn.execute(_SEEN_ONE, {"item": row["id"], "annotator": annotator_id}).first() is None:
+            return row
+        passed.append(row["id"])
+    # Slow path, only when there is no fresh item or the first ones were all seen: any open
+    # item this annotator has not seen (beyond the window, or fresh but further down).
+    return _one(conn, _ANY_OPEN_UNSEEN, params)
 
 
 def lease(

@@ -128,6 +128,15 @@ items = Table(
     Index("ix_items_queue", "project_id", text("slots_used DESC"), "id"),
     # Paging through a project's items in id order (listing, export).
     Index("ix_items_project", "project_id", "id"),
+    # Items nobody holds yet, oldest first: the queue's common case, whatever the planner's
+    # statistics say (a partial index matches `slots_used = 0` exactly).
+    Index(
+        "ix_items_fresh",
+        "project_id",
+        "id",
+        sqlite_where=text("slots_used = 0"),
+        postgresql_where=text("slots_used = 0"),
+    ),
     Index(
         "uq_items_external",
         "project_id",
@@ -157,7 +166,14 @@ assignments = Table(
     Column("idempotency_key", String(200), nullable=True),
     # An annotator never holds the same item twice: the database enforces it.
     UniqueConstraint("item_id", "annotator_id", name="uq_assignments_item_annotator"),
-    Index("ix_assignments_leases", "project_id", "status", "lease_expires_at"),
+    # Live leases by expiry, for the sweep that returns expired ones to the queue.
+    Index(
+        "ix_assignments_live_leases",
+        "project_id",
+        "lease_expires_at",
+        sqlite_where=text("status = 'leased'"),
+        postgresql_where=text("status = 'leased'"),
+    ),
     Index("ix_assignments_annotator", "annotator_id", "project_id", "status"),
     # The answers of a range of a project's items (export pages, item views).
     Index("ix_assignments_project_item", "project_id", "item_id"),
