@@ -128,15 +128,6 @@ items = Table(
     Index("ix_items_queue", "project_id", text("slots_used DESC"), "id"),
     # Paging through a project's items in id order (listing, export).
     Index("ix_items_project", "project_id", "id"),
-    # Items nobody holds yet, oldest first: the queue's common case, whatever the planner's
-    # statistics say (a partial index matches `slots_used = 0` exactly).
-    Index(
-        "ix_items_fresh",
-        "project_id",
-        "id",
-        sqlite_where=text("slots_used = 0"),
-        postgresql_where=text("slots_used = 0"),
-    ),
     Index(
         "uq_items_external",
         "project_id",

@@ -1,7 +1,7 @@
-"""Partial indexes for the queue: fresh items, and live leases by expiry.
+"""A partial index of live leases by expiry, for the sweep that frees expired ones.
 
-They keep `next` and the lease sweep on an index even when the planner's statistics are
-stale (right after a bulk import, or while assignments grow from empty).
+It keeps the sweep on an index even when the planner's statistics are stale (right after
+a bulk import, or while assignments grow from empty).
 
 Revision ID: 0003
 Revises: 0002
@@ -19,13 +19,6 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index(
-        "ix_items_fresh",
-        "items",
-        ["project_id", "id"],
-        sqlite_where=sa.text("slots_used = 0"),
-        postgresql_where=sa.text("slots_used = 0"),
-    )
-    op.create_index(
         "ix_assignments_live_leases",
         "assignments",
         ["project_id", "lease_expires_at"],
@@ -40,4 +33,3 @@ def downgrade() -> None:
         "ix_assignments_leases", "assignments", ["project_id", "status", "lease_expires_at"]
     )
     op.drop_index("ix_assignments_live_leases", table_name="assignments")
-    op.drop_index("ix_items_fresh", table_name="items")
