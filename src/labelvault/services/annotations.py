@@ -1,4 +1,7 @@
-"""How a stored answer is turned back into what users see (export, item view, quality)."""
+"""How one stored answer is turned back into what the item view shows.
+
+Exports decrypt whole pages of answers at once instead (services/export.py).
+"""
 
 from __future__ import annotations
 

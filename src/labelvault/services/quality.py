@@ -21,7 +21,7 @@ import numpy as np
 import orjson
 
 from labelvault import quality as q
-from labelvault.crypto import aad
+from labelvault.crypto import DataKey, aad
 from labelvault.domain.roles import Permission
 from labelvault.domain.schema import LabelSchema
 from labelvault.errors import InvalidInput
@@ -160,14 +160,10 @@ def compute(
         project = _project_row(conn, org_id, project_id)
         schema = schema_of(project)
         key = platform.data_key(conn, project_id)
-        answers = queue_store.submitted_answers(conn, project_id)
         emails = {u["id"]: u["email"] for u in account_store.list_users(conn, org_id)}
-        for i, row in enumerate(answers):
-            row["values"] = orjson.loads(
-                key.decrypt(row["answer"], aad(project_id, row["id"], "answer"))
-            )
-            if i % 50_000 == 0:
-                step(0.05 + 0.45 * i / max(len(answers), 1), "decrypting answers")
+        answers = _submitted_answers(
+            conn, key, project_id, lambda share: step(0.05 + 0.45 * share, "decrypting answers")
+        )
         texts = _span_texts(platform, conn, org_id, project_id, schema, answers)
     fields: dict[str, Any] = {}
     consensus: dict[int, dict[str, Any]] = {}
@@ -188,6 +184,35 @@ def compute(
     with _lock:
         _reports[(id(platform), project_id, method)] = result
     return result
+
+
+def _submitted_answers(
+    conn: Any,
+    key: DataKey,
+    project_id: int,
+    progress: Callable[[float], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Every submitted answer of the project, with its decrypted `values`."""
+    answers = queue_store.submitted_answers(conn, project_id)
+    for i, row in enumerate(answers):
+        row["values"] = orjson.loads(
+            key.decrypt(row["answer"], aad(project_id, row["id"], "answer"))
+        )
+        if progress is not None and i % 50_000 == 0:
+            progress(i / max(len(answers), 1))
+    return answers
+
+
+def _item_data(
+    platform: Platform, conn: Any, org_id: int, project_id: int, answers: list[dict[str, Any]]
+) -> dict[int, dict[str, Any]]:
+    """item id -> decrypted item data, for every item the answers are about."""
+    found: dict[int, dict[str, Any]] = {}
+    for item_id in sorted({a["item_id"] for a in answers}):
+        row = item_store.get_item(conn, org_id, project_id, item_id)
+        if row is not None:
+            found[item_id] = decode_item(platform, conn, project_id, row)["data"]
+    return found
 
 
 def _project_row(conn: Any, org_id: int, project_id: int) -> dict[str, Any]:
@@ -390,15 +415,11 @@ def _span_texts(
     sources = {f.name: f.source for f in schema.fields if str(f.kind) == "spans"}  # type: ignore[attr-defined]
     if not sources:
         return {}
-    item_ids = sorted({a["item_id"] for a in answers})
     texts: dict[int, str] = {}
-    for item_id in item_ids:
-        row = item_store.get_item(conn, org_id, project_id, item_id)
-        if row is not None:
-            data = decode_item(platform, conn, project_id, row)["data"]
-            for source in sources.values():
-                if isinstance(data.get(source), str):
-                    texts[item_id] = data[source]
+    for item_id, data in _item_data(platform, conn, org_id, project_id, answers).items():
+        for source in sources.values():
+            if isinstance(data.get(source), str):
+                texts[item_id] = data[source]
     return texts
 
 
@@ -527,15 +548,11 @@ def leaderboard(platform: Platform, who: Principal, project_id: int) -> dict[str
                 hint="leaderboards need a schema field of type 'pairwise' and items with "
                 "'model_a' and 'model_b' keys",
             )
-        key = platform.data_key(conn, project_id)
-        answers = queue_store.submitted_answers(conn, project_id)
-        models: dict[int, tuple[str | None, str | None]] = {}
-        for a in answers:
-            a["values"] = orjson.loads(key.decrypt(a["answer"], aad(project_id, a["id"], "answer")))
-            if a["item_id"] not in models:
-                row = item_store.get_item(conn, who.org_id, project_id, a["item_id"])
-                data = decode_item(platform, conn, project_id, row)["data"] if row else {}
-                models[a["item_id"]] = (data.get("model_a"), data.get("model_b"))
+        answers = _submitted_answers(conn, platform.data_key(conn, project_id), project_id)
+        models = {
+            item_id: (data.get("model_a"), data.get("model_b"))
+            for item_id, data in _item_data(platform, conn, who.org_id, project_id, answers).items()
+        }
         audit.record_as(conn, who, "project.leaderboard", f"project:{project_id}")
     field_name = pairwise[0]
     outcome_of = {"A": 1.0, "B": 0.0, "tie": 0.5}
@@ -543,7 +560,7 @@ def leaderboard(platform: Platform, who: Principal, project_id: int) -> dict[str
     left, right, outcome = [], [], []
     for a in answers:
         choice = (a["values"].get(field_name) or {}).get("choice")
-        model_a, model_b = models[a["item_id"]]
+        model_a, model_b = models.get(a["item_id"], (None, None))
         if choice in outcome_of and isinstance(model_a, str) and isinstance(model_b, str):
             left.append(model_a)
             right.append(model_b)

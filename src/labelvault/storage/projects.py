@@ -62,30 +62,24 @@ def add_schema_version(
 _LIVE = projects.c.deleted_at.is_(None)
 
 
+#: A project joined to its current schema version.
+_WITH_CURRENT_SCHEMA = projects.join(
+    project_schemas,
+    and_(
+        project_schemas.c.project_id == projects.c.id,
+        project_schemas.c.version == projects.c.schema_version,
+    ),
+)
+_IN_ORG = and_(projects.c.org_id == bindparam("org"), projects.c.id == bindparam("project"), _LIVE)
+_GET_PROJECT = (
+    select(projects, project_schemas.c.schema_json).select_from(_WITH_CURRENT_SCHEMA).where(_IN_ORG)
+)
+
+
 def get_project(conn: Connection, org_id: int, project_id: int) -> dict[str, Any] | None:
     """A live project of this org with its current schema, or None (also for other orgs)."""
-    stmt = (
-        select(projects, project_schemas.c.schema_json)
-        .join(
-            project_schemas,
-            and_(
-                project_schemas.c.project_id == projects.c.id,
-                project_schemas.c.version == projects.c.schema_version,
-            ),
-        )
-        .where(projects.c.org_id == org_id, projects.c.id == project_id, _LIVE)
-    )
-    row = conn.execute(stmt).mappings().first()
+    row = conn.execute(_GET_PROJECT, {"org": org_id, "project": project_id}).mappings().first()
     return dict(row) if row else None
-
-
-def schema_versions(conn: Connection, org_id: int, project_id: int) -> dict[int, str]:
-    rows = conn.execute(
-        select(project_schemas.c.version, project_schemas.c.schema_json).where(
-            project_schemas.c.org_id == org_id, project_schemas.c.project_id == project_id
-        )
-    )
-    return {int(v): s for v, s in rows}
 
 
 def list_projects(
@@ -203,21 +197,16 @@ def member_role(conn: Connection, project_id: int, user_id: int) -> str | None:
 
 _PROJECT_WITH_ROLE = (
     select(projects, project_schemas.c.schema_json, project_members.c.role.label("member_role"))
-    .join(
-        project_schemas,
-        and_(
-            project_schemas.c.project_id == projects.c.id,
-            project_schemas.c.version == projects.c.schema_version,
-        ),
+    .select_from(
+        _WITH_CURRENT_SCHEMA.outerjoin(
+            project_members,
+            and_(
+                project_members.c.project_id == projects.c.id,
+                project_members.c.user_id == bindparam("user"),
+            ),
+        )
     )
-    .outerjoin(
-        project_members,
-        and_(
-            project_members.c.project_id == projects.c.id,
-            project_members.c.user_id == bindparam("user"),
-        ),
-    )
-    .where(projects.c.org_id == bindparam("org"), projects.c.id == bindparam("project"), _LIVE)
+    .where(_IN_ORG)
 )
 
 
